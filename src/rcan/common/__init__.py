@@ -1,0 +1,1 @@
+"""Small pieces shared by every stage: errors, atomic file writing, config saving."""
