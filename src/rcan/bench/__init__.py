@@ -1,0 +1,1 @@
+"""Benchmarks: rcan's simulator measured side by side against reference environments."""

@@ -1,0 +1,92 @@
+"""Typed dataclass configs from plain dicts (YAML/JSON), with one-line errors.
+
+Every config in rcan is a dataclass. :func:`from_dict` builds one from nested dicts, checking
+field names and value types, so a typo in a YAML file is reported as
+``domain file 'x.yaml': unknown field 'lighting.azimuthh'`` rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rcan.common.errors import RcanError
+
+T = TypeVar("T")
+
+
+def from_dict(cls: type[T], data: Any, where: str) -> T:
+    """Build dataclass ``cls`` from ``data``; fields left out keep their defaults."""
+    if not isinstance(data, dict):
+        raise RcanError(f"{where}: expected a mapping, got {type(data).__name__}")
+    custom = getattr(cls, "from_dict", None)
+    if custom is not None:
+        return custom(data, where)
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in data:
+        if key not in names:
+            raise RcanError(f"{where}: unknown field {key!r} (expected one of {sorted(names)})")
+    values = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, where)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _convert(arg, value, where)
+            except RcanError as err:
+                errors.append(str(err))
+        raise RcanError(errors[0] if errors else f"{where}: bad value {value!r}")
+    if origin is typing.Literal:
+        if value not in args:
+            raise RcanError(f"{where}: expected one of {list(args)}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise RcanError(f"{where}: expected a list of {len(args)} values, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, where) for v in value)
+        if len(value) != len(args):
+            raise RcanError(f"{where}: expected {len(args)} values, got {len(value)}")
+        return tuple(_convert(a, v, where) for a, v in zip(args, value, strict=True))
+    if origin is list:
+        if not isinstance(value, list | tuple):
+            raise RcanError(f"{where}: expected a list, got {value!r}")
+        return [_convert(args[0], v, where) for v in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise RcanError(f"{where}: expected a mapping, got {value!r}")
+        return {str(k): _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RcanError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RcanError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise RcanError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise RcanError(f"{where}: expected a string, got {value!r}")
+        return value
+    if hint is Path:
+        return Path(value)
+    return value

@@ -1,0 +1,305 @@
+"""The Gymnasium environment: QT-Opt's closed-loop grasping MDP on the bin world.
+
+Action (``Box(7,)``, float32), after Kalashnikov et al. 2018 (QT-Opt):
+
+====  ==================  =====================================================================
+idx   range               meaning
+====  ==================  =====================================================================
+0-2   [-1, 1]             gripper translation x, y, z, in units of ``max_translation`` metres
+3     [-1, 1]             rotation about the vertical axis, in units of ``max_rotation`` rad
+4     [0, 1]              close gripper if > 0.5
+5     [0, 1]              open gripper if > 0.5 (ignored when 4 also asks to close)
+6     [0, 1]              terminate the episode if > 0.5
+====  ==================  =====================================================================
+
+Observation (``Dict``): ``image`` uint8 H x W x 3 (the domain's rendering), ``gripper_closed``
+float32 (1,) in {0, 1}, ``height`` float32 (1,): metres from the lowest fingertip to the tray
+bottom.
+
+Episode: at most ``max_steps`` actions. It ends when the policy terminates or at the step
+limit; both end with a *lift check*: a closed gripper rises ``lift_height`` and the grasp
+succeeds if an object is then held between both fingers at least ``success_height`` above the
+tray bottom. Reward: ``-step_penalty`` each step, plus 1 on the final step if the grasp
+succeeded. Both endings report ``terminated=True`` because the lift check makes the last step a
+true terminal of the MDP (no bootstrapping past it); ``truncated`` is always False.
+``info`` holds ``success`` and ``grasped`` (URDF names of objects held).
+
+With ``auto_grasp=True`` the gripper closes and the episode ends by itself once the gripper is
+lower than ``auto_grasp_height``, like pybullet's ``KukaDiverseObjectEnv``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from rcan.common.errors import RcanError
+from rcan.sim.domain import Domain, load_domain
+from rcan.sim.render import Appearance, Frame, SceneRenderer
+from rcan.sim.world import BinWorld, WorldConfig
+
+ENV_ID = "rcan/BinGrasp-v0"
+ACTION_DIM = 7
+CLOSE, OPEN, TERMINATE = 4, 5, 6
+
+
+@dataclass
+class EnvConfig:
+    """Everything about the grasping MDP except appearance (see Domain)."""
+
+    domain: str = "randomized"
+    """Built-in domain name or path to a domain file."""
+    image_height: int = 64
+    """Observation image height in pixels."""
+    image_width: int = 64
+    """Observation image width in pixels."""
+    max_steps: int = 20
+    """Actions per episode at most."""
+    max_translation: float = 0.05
+    """Metres the gripper moves per unit of action along each axis."""
+    max_rotation: float = 0.4
+    """Radians the gripper turns per unit of action."""
+    action_substeps: int = 8
+    """Physics steps per action (the arm tracks its new target meanwhile)."""
+    gripper_substeps: int = 10
+    """Physics steps spent closing or opening the gripper."""
+    lift_height: float = 0.12
+    """Metres the gripper rises in the lift check."""
+    lift_substeps: int = 15
+    """Physics steps of the lift check."""
+    success_height: float = 0.06
+    """Metres above the tray bottom a held object must reach after the lift."""
+    step_penalty: float = 0.05
+    """Reward subtracted every step."""
+    start_height: tuple[float, float] = (0.22, 0.3)
+    """Range of the starting fingertip height above the tray bottom, metres."""
+    start_xy_jitter: float = 0.08
+    """Uniform jitter of the starting gripper position around the tray centre, metres."""
+    workspace_xy: float = 0.17
+    """Half-width of the square (around the tray centre) the gripper is kept in, metres."""
+    workspace_height: tuple[float, float] = (0.0, 0.35)
+    """Fingertip heights the gripper is kept between, metres above the tray bottom."""
+    auto_grasp: bool = False
+    """Close and end automatically once the gripper is low (KukaDiverseObjectEnv style)."""
+    auto_grasp_height: float = 0.02
+    """Fingertip height that triggers the automatic grasp."""
+    world: WorldConfig = field(default_factory=WorldConfig)
+    """The bin world: objects, physics."""
+
+    def validate(self) -> None:
+        """Raise RcanError on impossible settings."""
+        for name in ("image_height", "image_width"):
+            value = getattr(self, name)
+            if not 8 <= value <= 1024:
+                raise RcanError(f"env config: {name}={value}: expected 8..1024 pixels")
+        if self.max_steps < 1:
+            raise RcanError(f"env config: max_steps={self.max_steps}: expected >= 1")
+        if self.world.num_objects < 1:
+            raise RcanError(f"env config: world.num_objects={self.world.num_objects}: need >= 1")
+
+
+class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
+    """Closed-loop bin grasping with a KUKA arm; see the module docstring for the MDP."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(
+        self,
+        config: EnvConfig | None = None,
+        domain: str | Domain | None = None,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        config = config or EnvConfig()
+        for key, value in overrides.items():
+            if not hasattr(config, key):
+                raise RcanError(f"GraspEnv: unknown setting {key!r}")
+            setattr(config, key, value)
+        config.validate()
+        self.config = config
+        self.domain = load_domain(domain if domain is not None else config.domain)
+        self.render_mode = render_mode
+        h, w = config.image_height, config.image_width
+        self.observation_space = spaces.Dict(
+            {
+                "image": spaces.Box(0, 255, (h, w, 3), np.uint8),
+                "gripper_closed": spaces.Box(0.0, 1.0, (1,), np.float32),
+                "height": spaces.Box(-0.5, 1.0, (1,), np.float32),
+            }
+        )
+        self.action_space = spaces.Box(
+            low=np.array([-1, -1, -1, -1, 0, 0, 0], np.float32),
+            high=np.ones(ACTION_DIM, np.float32),
+            dtype=np.float32,
+        )
+        self.world: BinWorld | None = None
+        self.renderer: SceneRenderer | None = None
+        self.appearance: Appearance | None = None
+        self.steps = 0
+        self._obs: dict[str, np.ndarray] | None = None
+        self._tip_offset = 0.0
+        self._finger_force = 0.0
+
+    # -- gymnasium API ------------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        cfg = self.config
+        if self.world is None:
+            self.world = BinWorld(cfg.world, rng)
+            self._finger_force = self.world.robot.finger_force
+            self.renderer = SceneRenderer(
+                self.world, self.domain, cfg.image_height, cfg.image_width, rng
+            )
+        world, renderer = self.world, self.renderer
+        assert renderer is not None
+        world.rng = rng
+        renderer.rng = rng
+        cx, cy, _ = cfg.world.tray_position
+        start_xy = np.array([cx, cy]) + rng.uniform(-1, 1, 2) * cfg.start_xy_jitter
+        start_h = rng.uniform(*cfg.start_height)
+        state = world.reset(np.array([start_xy[0], start_xy[1], 0.45]))
+        self._tip_offset = world.robot.flange_position()[2] - world.robot.tip_height()
+        flange_z = world.tray_bottom + start_h + self._tip_offset
+        yaw = rng.uniform(-np.pi / 2, np.pi / 2)
+        world.robot.reset(np.array([start_xy[0], start_xy[1], flange_z]), yaw)
+        if state.objects_swapped:
+            renderer.refresh_surfaces()
+        self._randomize_dynamics(rng)
+        self.appearance = renderer.sample(rng)
+        self.steps = 0
+        self._obs = self._observe()
+        return self._obs, {"success": False, "grasped": []}
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        if self.world is None:
+            raise RcanError("GraspEnv.step called before reset")
+        action = np.asarray(action, dtype=np.float32)
+        if action.shape != (ACTION_DIM,) or not np.all(np.isfinite(action)):
+            raise RcanError(
+                f"GraspEnv.step: action must be a finite float vector of shape ({ACTION_DIM},), "
+                f"got shape {action.shape}"
+            )
+        cfg, world, robot = self.config, self.world, self.world.robot
+        action = np.clip(action, self.action_space.low, self.action_space.high)
+        move = action[:3].astype(np.float64)
+        if self.domain.dynamics.action_noise > 0:
+            move = move + self.np_random.normal(0, self.domain.dynamics.action_noise, 3)
+        target = robot.target + move * cfg.max_translation
+        target = self._clip_to_workspace(target)
+        yaw = float(np.clip(robot.yaw + action[3] * cfg.max_rotation, -np.pi, np.pi))
+        robot.move_to(target, yaw)
+        world.step(cfg.action_substeps)
+        close, open_, terminate = action[CLOSE] > 0.5, action[OPEN] > 0.5, action[TERMINATE] > 0.5
+        if close != robot.closed and (close or open_):
+            robot.set_gripper(bool(close))
+            world.step(cfg.gripper_substeps)
+        if cfg.auto_grasp and world.gripper_height() < cfg.auto_grasp_height:
+            if not robot.closed:
+                robot.set_gripper(True)
+                world.step(cfg.gripper_substeps)
+            terminate = True
+        self.steps += 1
+        done = bool(terminate) or self.steps >= cfg.max_steps
+        reward = -cfg.step_penalty
+        info: dict[str, Any] = {"success": False, "grasped": []}
+        if done:
+            grasped = self._lift_check()
+            info = {"success": bool(grasped), "grasped": grasped}
+            reward += 1.0 if grasped else 0.0
+        if self.domain.resample == "step" and not done:
+            assert self.renderer is not None
+            self.appearance = self.renderer.sample(self.np_random)
+        self._obs = self._observe()
+        return self._obs, float(reward), done, False, info
+
+    def render(self) -> np.ndarray | None:
+        """The current observation image (``render_mode='rgb_array'``)."""
+        if self.render_mode != "rgb_array" or self._obs is None:
+            return None
+        return self._obs["image"].copy()
+
+    def close(self) -> None:
+        if self.world is not None:
+            self.world.close()
+            self.world = None
+            self.renderer = None
+
+    # -- extras for data generation and privileged policies ----------------------------------
+    def paired_frame(self) -> Frame:
+        """The current state as randomized RGB, canonical RGB, mask and depth (aligned)."""
+        if self.renderer is None or self.appearance is None:
+            raise RcanError("GraspEnv.paired_frame called before reset")
+        return self.renderer.render(self.appearance, rgb=True, canonical=True, mask=True, depth=True)
+
+    def gripper_target(self) -> np.ndarray:
+        """The fingertip point the controller currently aims for (world frame)."""
+        assert self.world is not None
+        t = self.world.robot.target.copy()
+        t[2] -= self._tip_offset
+        return t
+
+    # -- internals ----------------------------------------------------------------------------
+    def _observe(self) -> dict[str, np.ndarray]:
+        assert self.renderer is not None and self.appearance is not None and self.world
+        frame = self.renderer.render(self.appearance, rgb=True)
+        assert frame.rgb is not None
+        height = float(np.clip(self.world.gripper_height(), -0.5, 1.0))
+        return {
+            "image": frame.rgb,
+            "gripper_closed": np.array([float(self.world.robot.closed)], np.float32),
+            "height": np.array([height], np.float32),
+        }
+
+    def _clip_to_workspace(self, target: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        assert self.world is not None
+        cx, cy, _ = cfg.world.tray_position
+        lo_h, hi_h = cfg.workspace_height
+        bottom = self.world.tray_bottom + self._tip_offset
+        return np.array(
+            [
+                np.clip(target[0], cx - cfg.workspace_xy, cx + cfg.workspace_xy),
+                np.clip(target[1], cy - cfg.workspace_xy, cy + cfg.workspace_xy),
+                np.clip(target[2], bottom + lo_h, bottom + hi_h),
+            ]
+        )
+
+    def _lift_check(self) -> list[str]:
+        cfg, world = self.config, self.world
+        assert world is not None
+        robot = world.robot
+        if not robot.closed:
+            return []
+        target = robot.target.copy()
+        target[2] += cfg.lift_height
+        robot.move_to(target, robot.yaw)
+        world.step(cfg.lift_substeps)
+        floor = world.tray_bottom + cfg.success_height
+        held = []
+        for obj in world.objects:
+            z = world.p.getBasePositionAndOrientation(obj.uid)[0][2]
+            if z > floor and world.touching_gripper(obj.uid):
+                held.append(obj.path.stem)
+        return held
+
+    def _randomize_dynamics(self, rng: np.random.Generator) -> None:
+        dyn = self.domain.dynamics
+        world = self.world
+        assert world is not None
+        mass = rng.uniform(*dyn.object_mass_scale)
+        friction = rng.uniform(*dyn.object_friction_scale)
+        for obj in world.objects:
+            world.p.changeDynamics(
+                obj.uid, -1, mass=obj.base_mass * mass, lateralFriction=obj.base_friction * friction
+            )
+        world.robot.finger_force = self._finger_force * rng.uniform(*dyn.gripper_force_scale)
+        world.robot.command()
