@@ -31,7 +31,7 @@ lower than ``auto_grasp_height``, like pybullet's ``KukaDiverseObjectEnv``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -105,7 +105,7 @@ class EnvConfig:
 class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     """Closed-loop bin grasping with a KUKA arm; see the module docstring for the MDP."""
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(
         self,
@@ -238,7 +238,9 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """The current state as randomized RGB, canonical RGB, mask and depth (aligned)."""
         if self.renderer is None or self.appearance is None:
             raise RcanError("GraspEnv.paired_frame called before reset")
-        return self.renderer.render(self.appearance, rgb=True, canonical=True, mask=True, depth=True)
+        return self.renderer.render(
+            self.appearance, rgb=True, canonical=True, mask=True, depth=True
+        )
 
     def gripper_target(self) -> np.ndarray:
         """The fingertip point the controller currently aims for (world frame)."""

@@ -169,7 +169,8 @@ class OraclePolicy(_GraspScript):
         # The gripper is symmetric: of yaw and yaw +- pi take the one nearest the wrist now.
         current = world.robot.yaw
         candidates = [yaw - np.pi, yaw, yaw + np.pi]
-        return float(min((c for c in candidates if abs(c) <= np.pi), key=lambda c: abs(c - current)))
+        allowed = [c for c in candidates if abs(c) <= np.pi]
+        return float(min(allowed, key=lambda c: abs(c - current)))
 
 
 def run_episode(
