@@ -23,7 +23,8 @@ class RobotLayout:
     arm_joints: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
     """The seven revolute joints of the arm."""
     wrist_joint: int = 7
-    """The gripper's rotation about the vertical axis."""
+    """The gripper's rotation about the vertical axis (the gripper points down, so a positive
+    joint angle turns it clockwise seen from above; ``KukaGripper.yaw`` hides that)."""
     finger_joints: tuple[int, int] = (8, 11)
     """Left and right finger hinges (left closes towards +, right towards -)."""
     tip_joints: tuple[int, int] = (10, 13)
@@ -75,6 +76,7 @@ class KukaGripper:
         self.finger_force = finger_force
         self.closed = False
         self.yaw = 0.0
+        """World angle (rad, counter-clockwise from +x) of the line the fingers close along."""
         self.target = np.zeros(3)
         # Gripper links collide with each other only through the objects they hold.
         for link in LAYOUT.gripper_links:
@@ -90,7 +92,7 @@ class KukaGripper:
         angles = self._ik(np.asarray(target, dtype=float))
         for joint, angle in zip(LAYOUT.arm_joints, angles, strict=True):
             self.p.resetJointState(self.uid, joint, angle)
-        self.p.resetJointState(self.uid, LAYOUT.wrist_joint, yaw)
+        self.p.resetJointState(self.uid, LAYOUT.wrist_joint, -yaw)
         left, right = LAYOUT.finger_joints
         self.p.resetJointState(self.uid, left, -FINGER_OPEN)
         self.p.resetJointState(self.uid, right, FINGER_OPEN)
@@ -141,7 +143,7 @@ class KukaGripper:
                 maxVelocity=self.arm_max_velocity,
             )
         p.setJointMotorControl2(
-            self.uid, LAYOUT.wrist_joint, p.POSITION_CONTROL, targetPosition=self.yaw,
+            self.uid, LAYOUT.wrist_joint, p.POSITION_CONTROL, targetPosition=-self.yaw,
             force=self.arm_force, maxVelocity=self.arm_max_velocity,
         )
         angle = FINGER_CLOSED if self.closed else FINGER_OPEN

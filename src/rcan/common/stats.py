@@ -1,0 +1,38 @@
+"""Success rates with honest error bars."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SuccessRate:
+    """A success rate with its 95% Wilson score interval."""
+
+    success: float
+    """Fraction of successful episodes."""
+    ci_low: float
+    """Lower end of the 95% interval."""
+    ci_high: float
+    """Upper end of the 95% interval."""
+    episodes: int
+    """Number of episodes."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.success:.1%} [{self.ci_low:.1%}, {self.ci_high:.1%}] "
+            f"over {self.episodes} episodes"
+        )
+
+
+def wilson(successes: int, episodes: int, z: float = 1.959964) -> SuccessRate:
+    """Wilson score interval: unlike the normal approximation it stays inside [0, 1] and is
+    sensible for rates near 0 or 1 and for small samples (Wilson 1927)."""
+    if episodes <= 0:
+        return SuccessRate(0.0, 0.0, 1.0, 0)
+    p = successes / episodes
+    denom = 1 + z * z / episodes
+    centre = (p + z * z / (2 * episodes)) / denom
+    half = z * math.sqrt(p * (1 - p) / episodes + z * z / (4 * episodes * episodes)) / denom
+    return SuccessRate(p, max(0.0, centre - half), min(1.0, centre + half), episodes)
