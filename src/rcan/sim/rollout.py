@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,7 @@ def rollout(config: RolloutConfig, progress: bool = True) -> dict[str, Any]:
         "mean_episode_length": steps / max(config.episodes, 1),
         "episodes_per_s": config.episodes / seconds,
         "seed": config.seed,
+        "command": " ".join(["rcan", "rollout", *sys.argv[2:]]) if "rollout" in sys.argv else "",
     }
     if config.out is not None:
         write_json(config.out, result)
