@@ -395,15 +395,22 @@ def test_texture_shows_on_uv_mapped_object(tmp_path: Path, client: int, number: 
     assert std_uv > 3 * std_orig
 
 
+@pytest.mark.parametrize("decimate", [None, 12])
 @pytest.mark.parametrize("link", [3, 9])  # an arm link (OBJ) and a finger base (STL)
-def test_texture_shows_on_uv_mapped_kuka(tmp_path: Path, client: int, link: int) -> None:
+def test_texture_shows_on_uv_mapped_kuka(
+    tmp_path: Path, client: int, link: int, decimate: int | None
+) -> None:
     tex = _checker_texture(tmp_path, client)
     (original,) = p.loadSDF(str(meshes.KUKA_SDF), physicsClientId=client)
     n_orig, minority_orig, std_orig = _texture_stats(client, original, link, tex)
     p.removeBody(original, physicsClientId=client)
-    (mapped,) = p.loadSDF(str(uv_mapped_kuka_sdf(tmp_path)), physicsClientId=client)
+    sdf = uv_mapped_kuka_sdf(tmp_path, decimate=decimate)
+    (mapped,) = p.loadSDF(str(sdf), physicsClientId=client)
     n_uv, minority_uv, std_uv = _texture_stats(client, mapped, link, tex)
-    assert n_orig == n_uv > 100
+    if decimate is None:
+        assert n_orig == n_uv > 100
+    else:  # the simplified link covers (almost) the same pixels
+        assert n_orig > 100 and abs(n_uv - n_orig) <= 0.05 * n_orig
     assert minority_orig < 0.02
     assert minority_uv > 0.25
     assert std_uv > 3 * std_orig
