@@ -24,6 +24,11 @@ succeeded. Both endings report ``terminated=True`` because the lift check makes 
 true terminal of the MDP (no bootstrapping past it); ``truncated`` is always False.
 ``info`` holds ``success`` and ``grasped`` (URDF names of objects held).
 
+Seeding: ``reset(seed=s)`` loads a fresh object set and draws the episode from ``s``; the
+domain (appearance, dynamics, action noise) draws from its own stream spawned from ``s``, so one
+seed gives the same object layout and start pose in every domain. Byte-identical episodes need
+a fresh environment: a reused world keeps Bullet's contact caches, which shifts poses by ~1e-5.
+
 With ``auto_grasp=True`` the gripper closes and the episode ends by itself once the gripper is
 lower than ``auto_grasp_height``, like pybullet's ``KukaDiverseObjectEnv``.
 """
@@ -136,6 +141,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             high=np.ones(ACTION_DIM, np.float32),
             dtype=np.float32,
         )
+        self.domain_rng: np.random.Generator | None = None
         self.world: BinWorld | None = None
         self.renderer: SceneRenderer | None = None
         self.appearance: Appearance | None = None
@@ -150,29 +156,35 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
         rng = self.np_random
+        if seed is not None or self.domain_rng is None:
+            # The domain draws from its own stream, spawned from the episode seed: the same seed
+            # gives the same object layouts and start poses whatever the domain.
+            self.domain_rng = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+        looks = self.domain_rng
         cfg = self.config
         if self.world is None:
             self.world = BinWorld(cfg.world, rng)
             self._finger_force = self.world.robot.finger_force
             self.renderer = SceneRenderer(
-                self.world, self.domain, cfg.image_height, cfg.image_width, rng
+                self.world, self.domain, cfg.image_height, cfg.image_width, looks
             )
         world, renderer = self.world, self.renderer
         assert renderer is not None
         world.rng = rng
-        renderer.rng = rng
+        renderer.rng = looks
         cx, cy, _ = cfg.world.tray_position
         start_xy = np.array([cx, cy]) + rng.uniform(-1, 1, 2) * cfg.start_xy_jitter
         start_h = rng.uniform(*cfg.start_height)
-        state = world.reset(np.array([start_xy[0], start_xy[1], 0.45]))
+        start = np.array([start_xy[0], start_xy[1], 0.45])
+        state = world.reset(start, new_objects=seed is not None)
         self._tip_offset = world.robot.flange_position()[2] - world.robot.tip_height()
         flange_z = world.tray_bottom + start_h + self._tip_offset
         yaw = rng.uniform(-np.pi / 2, np.pi / 2)
         world.robot.reset(np.array([start_xy[0], start_xy[1], flange_z]), yaw)
         if state.objects_swapped:
             renderer.refresh_surfaces()
-        self._randomize_dynamics(rng)
-        self.appearance = renderer.sample(rng)
+        self._randomize_dynamics(looks)
+        self.appearance = renderer.sample(looks)
         self.steps = 0
         self._obs = self._observe()
         return self._obs, {"success": False, "grasped": []}
@@ -192,7 +204,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         action = np.clip(action, self.action_space.low, self.action_space.high)
         move = action[:3].astype(np.float64)
         if self.domain.dynamics.action_noise > 0:
-            move = move + self.np_random.normal(0, self.domain.dynamics.action_noise, 3)
+            assert self.domain_rng is not None
+            move = move + self.domain_rng.normal(0, self.domain.dynamics.action_noise, 3)
         target = robot.target + move * cfg.max_translation
         target = self._clip_to_workspace(target)
         yaw = float(np.clip(robot.yaw + action[3] * cfg.max_rotation, -np.pi, np.pi))
@@ -217,7 +230,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             reward += 1.0 if grasped else 0.0
         if self.domain.resample == "step" and not done:
             assert self.renderer is not None
-            self.appearance = self.renderer.sample(self.np_random)
+            assert self.domain_rng is not None
+            self.appearance = self.renderer.sample(self.domain_rng)
         self._obs = self._observe()
         return self._obs, float(reward), done, False, info
 

@@ -96,12 +96,18 @@ class BinWorld:
         self.state = WorldState()
 
     # -- episode lifecycle --------------------------------------------------------------------
-    def reset(self, gripper_start: np.ndarray) -> WorldState:
-        """Start an episode: arm to ``gripper_start`` (flange), objects in the tray, at rest."""
+    def reset(self, gripper_start: np.ndarray, new_objects: bool = False) -> WorldState:
+        """Start an episode: arm to ``gripper_start`` (flange), objects in the tray, at rest.
+
+        ``new_objects`` forces a fresh object set (and restarts the swap schedule), so that an
+        explicitly seeded episode does not depend on what happened before it.
+        """
         cfg = self.config
+        if new_objects:
+            self.state = WorldState()
         state = WorldState(episode=self.state.episode + 1)
         self.robot.reset(gripper_start)
-        swap = not self.objects or (
+        swap = new_objects or not self.objects or (
             cfg.swap_objects_every > 0 and self.state.episode % cfg.swap_objects_every == 0
         )
         if swap:
