@@ -12,7 +12,7 @@ Segmentation classes (``CLASS_NAMES[i]`` is class id ``i``)::
 
     0 background   nothing hit (beyond the table)
     1 table        the table top (the "floor" around the tray)
-    2 tray         the tray and its divider
+    2 tray         the tray and its divider (if the world has one)
     3 arm          the KUKA links
     4 gripper      the gripper base, fingers and tips
     5 object       any object in the bin
@@ -151,6 +151,8 @@ class SceneRenderer:
             Surface(w.table, -1, "table", TABLE, CANONICAL_COLORS[TABLE]),
             Surface(w.tray, -1, "tray", TRAY, CANONICAL_COLORS[TRAY]),
         ]
+        if w.divider is not None:
+            surfaces.append(Surface(w.divider, -1, "tray", TRAY, CANONICAL_COLORS[TRAY]))
         for i, link in enumerate(LAYOUT.arm_links):
             surfaces.append(Surface(robot, link, "arm", ARM, CANONICAL_ARM_COLORS[i]))
         for link in LAYOUT.gripper_links:

@@ -46,6 +46,12 @@ class WorldConfig:
     """Upper bound on physics steps spent letting dropped objects come to rest."""
     object_scale: tuple[float, float] = (1.0, 1.0)
     """Range of a uniform scale applied to each loaded object."""
+    divider: bool = False
+    """Put a low divider wall across the tray (QT-Opt's bins have one)."""
+    divider_offset: tuple[float, float] = (-0.08, 0.08)
+    """Range of the divider's position along x from the tray centre, drawn per episode, m."""
+    divider_height: float = 0.03
+    """Height of the divider above the tray bottom, m."""
     uv_meshes: bool = True
     """Load UV-mapped copies of objects and arm so textures show as patterns, not one colour."""
 
@@ -92,6 +98,15 @@ class BinWorld:
         self.tray = p.loadURDF(str(DATA_DIR / "tray" / "traybox.urdf"), config.tray_position)
         self.tray_bottom = p.getAABB(self.tray)[0][2] + 0.025
         self.robot = KukaGripper(p, model=self._kuka_model())
+        self.divider: int | None = None
+        if config.divider:
+            half = (0.004, 0.24, config.divider_height / 2)
+            self.divider = p.createMultiBody(
+                0,
+                p.createCollisionShape(p.GEOM_BOX, halfExtents=half),
+                p.createVisualShape(p.GEOM_BOX, halfExtents=half),
+                basePosition=(0, 0, -5),
+            )
         self.objects: list[BinObject] = []
         self.state = WorldState()
 
@@ -107,6 +122,11 @@ class BinWorld:
             self.state = WorldState()
         state = WorldState(episode=self.state.episode + 1)
         self.robot.reset(gripper_start)
+        if self.divider is not None:
+            cx, cy, _ = cfg.tray_position
+            x = cx + self.rng.uniform(*cfg.divider_offset)
+            z = self.tray_bottom + cfg.divider_height / 2
+            self.p.resetBasePositionAndOrientation(self.divider, (x, cy, z), (0, 0, 0, 1))
         swap = new_objects or not self.objects or (
             cfg.swap_objects_every > 0 and self.state.episode % cfg.swap_objects_every == 0
         )
