@@ -177,9 +177,7 @@ def test_undecodable_file(tmp_path: Path) -> None:
             "lighting:\n  ambient: bright\n", ["lighting.ambient", "'bright'"], id="type-range"
         ),
         pytest.param("canonical: yes please\n", ["canonical", "true or false"], id="type-bool"),
-        pytest.param(
-            "textures:\n  pool_size: many\n", ["pool_size", "integer"], id="type-int"
-        ),
+        pytest.param("textures:\n  pool_size: many\n", ["pool_size", "integer"], id="type-int"),
         pytest.param("textures:\n  tray: 5\n", ["textures.tray", "mapping"], id="type-source"),
         pytest.param("resample: sometimes\n", ["resample", "'sometimes'"], id="literal"),
         pytest.param(

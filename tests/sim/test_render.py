@@ -427,9 +427,10 @@ def test_noise_raises_variance(world: BinWorld, base: Frame) -> None:
     noisy, _, _ = render(world, _effects(noise_std=(20.0, 20.0)), canonical=True)
     assert noisy.rgb is not None and base.rgb is not None and base.mask is not None
     table = base.mask == TABLE
-    assert noisy.rgb[table].astype(float).std(0).mean() > base.rgb[table].astype(float).std(
-        0
-    ).mean() + 10
+    assert (
+        noisy.rgb[table].astype(float).std(0).mean()
+        > base.rgb[table].astype(float).std(0).mean() + 10
+    )
     # Effects touch the domain image only: mask and canonical image stay clean.
     np.testing.assert_array_equal(noisy.mask, base.mask)
     clean, _, _ = render(world, plain(), canonical=True)

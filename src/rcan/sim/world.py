@@ -121,6 +121,8 @@ class BinWorld:
         if new_objects:
             self.state = WorldState()
         state = WorldState(episode=self.state.episode + 1)
+        # Held objects count as grasped whatever their height: ask before the arm teleports.
+        held = {o.uid for o in self.objects if self.touching_gripper(o.uid)}
         self.robot.reset(gripper_start)
         if self.divider is not None:
             cx, cy, _ = cfg.tray_position
@@ -135,7 +137,9 @@ class BinWorld:
             state.objects_swapped = True
             state.dropped_back = [o.uid for o in self.objects]
         else:
-            state.dropped_back = [o.uid for o in self.objects if not self._in_tray(o.uid)]
+            state.dropped_back = [
+                o.uid for o in self.objects if o.uid in held or not self._in_tray(o.uid)
+            ]
             for uid in state.dropped_back:
                 self._drop(uid)
         if state.dropped_back:

@@ -1,0 +1,189 @@
+"""The translator's networks: a U-Net generator with three heads and a patch discriminator.
+
+Generator (RCAN / pix2pix): strided 4x4 convolutions down, bilinear upsampling + 3x3
+convolutions up (no checkerboard artefacts, unlike transposed convolutions), skip connections
+at every scale, instance normalisation + (leaky) ReLU. Three 1x1 heads read the last decoder
+features: canonical RGB (tanh, in [-1, 1]), segmentation logits, depth (normalised metres).
+
+Inference semantics: instance normalisation keeps no running statistics, so a given image is
+normalised by its own statistics in both ``train()`` and ``eval()`` mode, and dropout (off by
+default) is only active in ``train()``. Hence ``eval()`` is deterministic and, with
+``dropout=0``, identical to ``train()``.
+
+Discriminator (pix2pix PatchGAN, conditional): sees the input image and a canonical image
+stacked (6 channels) and scores overlapping patches; ``scales > 1`` adds copies at half, a
+quarter... resolution (multi-scale, as in RCAN) whose losses are averaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rcan.sim.render import CLASS_NAMES
+
+#: Depth is predicted normalised: metres = DEPTH_MEAN + DEPTH_SCALE * output.
+DEPTH_MEAN = 1.0
+DEPTH_SCALE = 0.5
+
+
+@dataclass
+class GeneratorConfig:
+    """Shape of the U-Net generator."""
+
+    base_channels: int = 32
+    """Channels after the first downsampling; doubled per level."""
+    max_channels: int = 256
+    """Cap on channels per level."""
+    depth: int = 4
+    """Downsampling levels (64 px in -> 64 / 2**depth at the bottleneck)."""
+    norm: Literal["instance", "batch", "none"] = "instance"
+    """Normalisation after each convolution (instance norm: no running statistics)."""
+    dropout: float = 0.0
+    """Dropout in the three innermost decoder levels (train mode only)."""
+    num_classes: int = len(CLASS_NAMES)
+    """Segmentation classes (see rcan.sim.render.CLASS_NAMES)."""
+
+
+@dataclass
+class DiscriminatorConfig:
+    """Shape of the conditional patch discriminator."""
+
+    base_channels: int = 32
+    """Channels of the first convolution; doubled per layer."""
+    layers: int = 3
+    """Strided convolutions (3 at 64 px gives 8 x 8 patches of ~34 px receptive field)."""
+    scales: int = 1
+    """Image scales scored (multi-scale discriminator when > 1)."""
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=True, track_running_stats=False)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    return nn.Identity()
+
+
+class _Down(nn.Sequential):
+    def __init__(self, cin: int, cout: int, norm: str, first: bool) -> None:
+        super().__init__(
+            nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=first or norm == "none"),
+            nn.Identity() if first else _norm(norm, cout),
+            nn.LeakyReLU(0.2, inplace=True),
+        )
+
+
+class _Up(nn.Module):
+    def __init__(self, cin: int, cskip: int, cout: int, norm: str, dropout: float) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(cin + cskip, cout, 3, padding=1, bias=norm == "none"),
+            _norm(norm, cout),
+            nn.ReLU(inplace=True),
+            nn.Dropout2d(dropout) if dropout > 0 else nn.Identity(),
+        )
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.conv(torch.cat([x, skip], dim=1))
+
+
+@dataclass
+class GeneratorOutput:
+    """The three heads, batched."""
+
+    rgb: torch.Tensor
+    """(N, 3, H, W) canonical RGB in [-1, 1]."""
+    mask_logits: torch.Tensor
+    """(N, C, H, W) segmentation logits."""
+    depth: torch.Tensor
+    """(N, 1, H, W) normalised depth (see DEPTH_MEAN, DEPTH_SCALE)."""
+
+
+class UNetGenerator(nn.Module):
+    """Image (N, 3, H, W) in [-1, 1] -> canonical RGB, mask logits, depth."""
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
+        self.config = config
+        widths = [
+            min(config.base_channels * 2**i, config.max_channels) for i in range(config.depth)
+        ]
+        self.downs = nn.ModuleList()
+        cin = 3
+        for i, w in enumerate(widths):
+            self.downs.append(_Down(cin, w, config.norm, first=i == 0))
+            cin = w
+        self.ups = nn.ModuleList()
+        skips = [3, *widths[:-1]]  # the input image is the last skip
+        for i in reversed(range(config.depth)):
+            cout = widths[i - 1] if i > 0 else config.base_channels
+            drop = config.dropout if i >= config.depth - 3 and i > 0 else 0.0
+            self.ups.append(_Up(cin, skips[i], cout, config.norm, drop))
+            cin = cout
+        self.rgb = nn.Conv2d(cin, 3, 1)
+        self.mask = nn.Conv2d(cin, config.num_classes, 1)
+        self.depth = nn.Conv2d(cin, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> GeneratorOutput:
+        skips = [x]
+        h = x
+        for down in self.downs:
+            h = down(h)
+            skips.append(h)
+        skips.pop()  # the bottleneck is not a skip
+        for up in self.ups:
+            h = up(h, skips.pop())
+        return GeneratorOutput(torch.tanh(self.rgb(h)), self.mask(h), self.depth(h))
+
+
+class PatchDiscriminator(nn.Module):
+    """Conditional PatchGAN: (input, canonical) -> patch logits at each scale."""
+
+    def __init__(self, config: DiscriminatorConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.nets = nn.ModuleList(self._single(config) for _ in range(config.scales))
+
+    @staticmethod
+    def _single(config: DiscriminatorConfig) -> nn.Sequential:
+        layers: list[nn.Module] = []
+        cin, c = 6, config.base_channels
+        for i in range(config.layers):
+            layers += [
+                nn.Conv2d(cin, c, 4, stride=2, padding=1, bias=i == 0),
+                nn.Identity() if i == 0 else nn.InstanceNorm2d(c, affine=True),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
+            cin, c = c, min(c * 2, 256)
+        layers.append(nn.Conv2d(cin, 1, 3, padding=1))
+        return nn.Sequential(*layers)
+
+    def forward(self, image: torch.Tensor, canonical: torch.Tensor) -> list[torch.Tensor]:
+        x = torch.cat([image, canonical], dim=1)
+        outputs = []
+        for i, net in enumerate(self.nets):
+            if i > 0:
+                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+            outputs.append(net(x))
+        return outputs
+
+
+def to_model_input(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 3, H, W) -> float in [-1, 1]."""
+    return images.float().div(127.5).sub(1.0)
+
+
+def rgb_to_uint8(rgb: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] (N, 3, H, W) -> uint8 (N, H, W, 3)."""
+    return rgb.add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def depth_to_metres(depth: torch.Tensor) -> torch.Tensor:
+    """Normalised (N, 1, H, W) -> metres (N, H, W)."""
+    return (DEPTH_MEAN + DEPTH_SCALE * depth).squeeze(1)

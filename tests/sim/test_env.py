@@ -1,0 +1,352 @@
+"""Tests for rcan.sim.env: the Gymnasium API, the action encoding, rewards and episode ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import rcan.sim  # registers rcan/BinGrasp-v0
+from rcan.common.errors import RcanError
+from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE, EnvConfig, GraspEnv
+from rcan.sim.world import WorldConfig
+
+SIZE = 32
+
+
+def make(domain: str = "canonical", **overrides: Any) -> GraspEnv:
+    world = overrides.pop("world", WorldConfig(num_objects=3))
+    config = EnvConfig(domain=domain, image_height=SIZE, image_width=SIZE, world=world)
+    return GraspEnv(config, **overrides)
+
+
+def action(**parts: float) -> np.ndarray:
+    """An action from named parts: x, y, z, yaw, close, open, terminate."""
+    names = ("x", "y", "z", "yaw", "close", "open", "terminate")
+    out = np.zeros(ACTION_DIM, np.float32)
+    for name, value in parts.items():
+        out[names.index(name)] = value
+    return out
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[GraspEnv]:
+    e = make("randomized")
+    yield e
+    e.close()
+
+
+# ------------------------------------------------------------------------------ gymnasium
+
+
+def test_check_env_passes() -> None:
+    env = gym.make(rcan.sim.ENV_ID, domain="randomized", image_height=SIZE, image_width=SIZE)
+    try:
+        check_env(env.unwrapped, skip_render_check=True)
+    finally:
+        env.close()
+
+
+def test_registered_id_works_with_make() -> None:
+    env = gym.make(
+        "rcan/BinGrasp-v0", domain="canonical", image_height=24, image_width=40, max_steps=3
+    )
+    try:
+        assert isinstance(env.unwrapped, GraspEnv)
+        assert env.unwrapped.domain.name == "canonical"
+        obs, info = env.reset(seed=0)
+        assert obs["image"].shape == (24, 40, 3)
+        assert info == {"success": False, "grasped": []}
+        terminated = False
+        for _ in range(3):
+            obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            assert obs in env.observation_space and not truncated
+            assert isinstance(reward, float)
+        assert terminated
+    finally:
+        env.close()
+
+
+def test_spaces(env: GraspEnv) -> None:
+    assert env.action_space.shape == (ACTION_DIM,) and env.action_space.dtype == np.float32
+    np.testing.assert_array_equal(env.action_space.low, [-1, -1, -1, -1, 0, 0, 0])
+    np.testing.assert_array_equal(env.action_space.high, np.ones(ACTION_DIM))
+    space = env.observation_space
+    assert isinstance(space, gym.spaces.Dict)
+    assert set(space.spaces) == {"image", "gripper_closed", "height"}
+    assert space["image"].shape == (SIZE, SIZE, 3) and space["image"].dtype == np.uint8
+
+
+def test_observations_are_typed_and_in_the_space(env: GraspEnv) -> None:
+    obs, _ = env.reset(seed=1)
+    seen = [obs]
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        a = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+        obs, _, terminated, _, _ = env.step(a)
+        seen.append(obs)
+        if terminated:
+            break
+    for o in seen:
+        assert o["image"].dtype == np.uint8 and o["image"].shape == (SIZE, SIZE, 3)
+        assert o["gripper_closed"].dtype == np.float32 and o["gripper_closed"].shape == (1,)
+        assert o["height"].dtype == np.float32 and o["height"].shape == (1,)
+        assert o in env.observation_space
+        assert o["gripper_closed"][0] in (0.0, 1.0)
+    # The start is 0.22 to 0.3 m above the tray bottom, gripper open.
+    assert 0.2 < seen[0]["height"][0] < 0.32 and seen[0]["gripper_closed"][0] == 0.0
+
+
+def test_render_returns_the_observation_image() -> None:
+    env = make(render_mode="rgb_array")
+    try:
+        assert env.render() is None  # nothing to show before reset
+        obs, _ = env.reset(seed=0)
+        image = env.render()
+        assert image is not None
+        np.testing.assert_array_equal(image, obs["image"])
+    finally:
+        env.close()
+    quiet = make()
+    try:
+        quiet.reset(seed=0)
+        assert quiet.render() is None
+    finally:
+        quiet.close()
+
+
+# ------------------------------------------------------------------------------ actions
+
+
+@pytest.fixture()
+def canonical_env() -> Iterator[GraspEnv]:
+    e = make("canonical")
+    yield e
+    e.close()
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_translation_moves_the_gripper(canonical_env: GraspEnv, axis: int, sign: float) -> None:
+    env = canonical_env
+    obs, _ = env.reset(seed=3)
+    assert env.world is not None
+    target = env.gripper_target()
+    tip = env.world.robot.tip_center()
+    move = np.zeros(ACTION_DIM, np.float32)
+    move[axis] = sign
+    obs2, reward, terminated, _, _ = env.step(move)
+    expected = np.zeros(3)
+    expected[axis] = sign * env.config.max_translation
+    np.testing.assert_allclose(env.gripper_target() - target, expected, atol=1e-9)
+    moved = env.world.robot.tip_center() - tip
+    assert sign * moved[axis] > 0.008  # the arm follows the target...
+    assert abs(moved[axis]) > 1.5 * np.abs(np.delete(moved, axis)).max()  # ...that way
+    if axis == 2:
+        assert sign * (obs2["height"][0] - obs["height"][0]) > 0.008
+    assert not terminated and reward == pytest.approx(-0.05)
+
+
+def test_translation_is_clipped_to_the_action_range(canonical_env: GraspEnv) -> None:
+    env = canonical_env
+    env.reset(seed=3)
+    target = env.gripper_target()
+    env.step(action(x=5.0))
+    assert env.gripper_target()[0] - target[0] == pytest.approx(env.config.max_translation)
+
+
+def test_gripper_stays_in_the_workspace(canonical_env: GraspEnv) -> None:
+    env = canonical_env
+    env.reset(seed=3)
+    assert env.world is not None
+    for _ in range(8):
+        env.step(action(x=1.0, y=-1.0, z=-1.0))
+    cx, cy, _ = env.config.world.tray_position
+    target = env.gripper_target()
+    half = env.config.workspace_xy
+    assert target[0] == pytest.approx(cx + half) and target[1] == pytest.approx(cy - half)
+    assert target[2] >= env.world.tray_bottom - 1e-9
+
+
+def test_rotation_turns_the_wrist(canonical_env: GraspEnv) -> None:
+    env = canonical_env
+    env.reset(seed=3)
+    assert env.world is not None
+    yaw = env.world.robot.yaw
+    env.step(action(yaw=1.0 if yaw < 0 else -1.0))
+    assert abs(env.world.robot.yaw - yaw) == pytest.approx(env.config.max_rotation, abs=1e-6)
+
+
+def test_close_and_open(canonical_env: GraspEnv) -> None:
+    env = canonical_env
+    obs, _ = env.reset(seed=3)
+    assert obs["gripper_closed"][0] == 0.0
+    obs, *_ = env.step(action(close=1.0))
+    assert obs["gripper_closed"][0] == 1.0
+    obs, *_ = env.step(action())  # no request: stays closed
+    assert obs["gripper_closed"][0] == 1.0
+    obs, *_ = env.step(action(open=1.0))
+    assert obs["gripper_closed"][0] == 0.0
+    obs, *_ = env.step(action(close=1.0, open=1.0))  # close wins
+    assert obs["gripper_closed"][0] == 1.0
+    obs, *_ = env.step(action(close=0.4, open=0.6))
+    assert obs["gripper_closed"][0] == 0.0
+
+
+def test_terminate_ends_the_episode(canonical_env: GraspEnv) -> None:
+    env = canonical_env
+    env.reset(seed=3)
+    _, reward, terminated, truncated, info = env.step(action(terminate=1.0))
+    assert terminated and not truncated and env.steps == 1
+    assert info == {"success": False, "grasped": []}  # an open gripper holds nothing
+    assert reward == pytest.approx(-0.05)
+    env.reset(seed=3)
+    _, _, terminated, _, _ = env.step(action(terminate=0.4))
+    assert not terminated
+
+
+def test_step_limit_ends_the_episode() -> None:
+    env = make(max_steps=5)
+    try:
+        env.reset(seed=0)
+        for step in range(1, 6):
+            _, reward, terminated, truncated, _ = env.step(action())
+            assert terminated == (step == 5), step
+            assert not truncated
+            assert reward == pytest.approx(-0.05)
+        assert env.steps == 5
+    finally:
+        env.close()
+
+
+def test_reward_on_success() -> None:
+    env = make(auto_grasp=True, max_steps=15)
+    try:
+        outcomes = []
+        for seed in range(8):
+            env.reset(seed=seed)
+            rewards = []
+            while True:
+                _, reward, terminated, _, info = env.step(action(z=-1.0))
+                rewards.append(reward)
+                if terminated:
+                    break
+            assert rewards[:-1] == pytest.approx([-0.05] * (len(rewards) - 1))
+            if info["success"]:
+                assert rewards[-1] == pytest.approx(0.95)
+                assert info["grasped"] and all(isinstance(g, str) for g in info["grasped"])
+            else:
+                assert rewards[-1] == pytest.approx(-0.05) and info["grasped"] == []
+            outcomes.append(info["success"])
+        assert any(outcomes) and not all(outcomes)
+    finally:
+        env.close()
+
+
+def test_auto_grasp_ends_the_episode_once_low() -> None:
+    auto = make(auto_grasp=True, max_steps=20)
+    manual = make(auto_grasp=False, max_steps=20)
+    try:
+        for env in (auto, manual):
+            env.reset(seed=2)
+            steps = 0
+            while True:
+                obs, _, terminated, _, _ = env.step(action(z=-1.0))
+                steps += 1
+                if terminated:
+                    break
+            if env is auto:
+                # Straight down from at most 0.3 m at 5 cm a step: low within a few steps.
+                assert steps < 10
+                assert obs["gripper_closed"][0] == 1.0
+            else:
+                assert steps == 20 and obs["gripper_closed"][0] == 0.0
+    finally:
+        auto.close()
+        manual.close()
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros(6, np.float32),
+        np.zeros((1, 7), np.float32),
+        np.zeros(8),
+        np.array([0, 0, np.nan, 0, 0, 0, 0], np.float32),
+        np.array([0, 0, np.inf, 0, 0, 0, 0], np.float32),
+    ],
+    ids=["short", "2d", "long", "nan", "inf"],
+)
+def test_bad_action_raises(env: GraspEnv, bad: np.ndarray) -> None:
+    env.reset(seed=0)
+    with pytest.raises(RcanError) as info:
+        env.step(bad)
+    assert "\n" not in str(info.value) and "shape" in str(info.value)
+
+
+def test_step_before_reset_raises() -> None:
+    env = make()
+    with pytest.raises(RcanError, match="before reset"):
+        env.step(action())
+    with pytest.raises(RcanError, match="before reset"):
+        env.paired_frame()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"image_height": 4}, "image_height"),
+        ({"image_width": 2000}, "image_width"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"world": WorldConfig(num_objects=0)}, "num_objects"),
+        ({"no_such_setting": 1}, "no_such_setting"),
+    ],
+    ids=["small", "large", "steps", "objects", "unknown"],
+)
+def test_bad_config_raises(overrides: dict[str, Any], named: str) -> None:
+    with pytest.raises(RcanError) as info:
+        GraspEnv(EnvConfig(), domain="canonical", **overrides)
+    assert "\n" not in str(info.value)
+    assert named in str(info.value)
+
+
+# ------------------------------------------------------------------------------ seeding
+
+
+def _rollout(seed: int) -> list[tuple[bytes, bytes, bytes, float, bool]]:
+    env = make("randomized")
+    try:
+        obs, _ = env.reset(seed=seed)
+        rng = np.random.default_rng(123)
+        out = [(obs["image"].tobytes(), obs["height"].tobytes(), b"", 0.0, False)]
+        for _ in range(5):
+            a = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+            a[TERMINATE] = 0.0
+            a[CLOSE] = a[OPEN] = 0.0
+            obs, reward, terminated, _, _ = env.step(a)
+            out.append(
+                (
+                    obs["image"].tobytes(),
+                    obs["height"].tobytes(),
+                    obs["gripper_closed"].tobytes(),
+                    reward,
+                    terminated,
+                )
+            )
+        return out
+    finally:
+        env.close()
+
+
+def test_same_seed_gives_identical_episodes_in_fresh_envs() -> None:
+    first = _rollout(7)
+    assert first == _rollout(7)
+    other = _rollout(8)
+    assert first[0][0] != other[0][0]

@@ -1,0 +1,59 @@
+"""Generator and discriminator shapes, and the promised train/eval semantics."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rcan.translator.networks import (
+    DiscriminatorConfig,
+    GeneratorConfig,
+    PatchDiscriminator,
+    UNetGenerator,
+)
+
+
+@pytest.mark.parametrize("size", [(64, 64), (48, 80)])
+def test_generator_heads_have_input_resolution(size: tuple[int, int]) -> None:
+    g = UNetGenerator(GeneratorConfig(base_channels=8, depth=4))
+    out = g(torch.randn(2, 3, *size))
+    assert out.rgb.shape == (2, 3, *size)
+    assert out.mask_logits.shape == (2, 6, *size)
+    assert out.depth.shape == (2, 1, *size)
+    assert out.rgb.abs().max() <= 1.0
+
+
+def test_eval_equals_train_without_dropout() -> None:
+    torch.manual_seed(0)
+    g = UNetGenerator(GeneratorConfig(base_channels=8, dropout=0.0))
+    x = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        train_out = g.train()(x).rgb
+        eval_out = g.eval()(x).rgb
+    torch.testing.assert_close(train_out, eval_out)
+
+
+def test_dropout_only_in_train_mode() -> None:
+    torch.manual_seed(0)
+    g = UNetGenerator(GeneratorConfig(base_channels=8, dropout=0.5))
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        g.eval()
+        torch.testing.assert_close(g(x).rgb, g(x).rgb)
+        g.train()
+        assert not torch.allclose(g(x).rgb, g(x).rgb)
+
+
+def test_instance_norm_makes_each_image_independent_of_its_batch() -> None:
+    g = UNetGenerator(GeneratorConfig(base_channels=8)).eval()
+    a, b = torch.randn(1, 3, 32, 32), torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        alone = g(a).mask_logits
+        batched = g(torch.cat([a, b])).mask_logits[:1]
+    torch.testing.assert_close(alone, batched, atol=1e-5, rtol=1e-4)
+
+
+def test_patch_discriminator_scales() -> None:
+    d = PatchDiscriminator(DiscriminatorConfig(base_channels=8, layers=3, scales=2))
+    logits = d(torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64))
+    assert [t.shape for t in logits] == [(2, 1, 8, 8), (2, 1, 4, 4)]
