@@ -41,11 +41,21 @@ def _rollout(args: Sequence[str]) -> None:
 
 def _bench(args: Sequence[str]) -> None:
     if not args or args[0] in ("-h", "--help"):
-        print("usage: rcan bench sim [--help]\n\n  sim  our environment vs pybullet's "
-              "KukaDiverseObjectEnv, side by side")
+        print("usage: rcan bench {sim,translator} [--help]\n\n"
+              "  sim         our environment vs pybullet's KukaDiverseObjectEnv, side by side\n"
+              "  translator  latency of one 64 x 64 translation on 2 threads")
+        return
+    if args[0] == "translator":
+        from rcan.bench.translator_bench import TranslatorBenchConfig, bench_translator
+
+        tconfig = tyro.cli(TranslatorBenchConfig, args=args[1:], prog="rcan bench translator")
+        r = bench_translator(tconfig)
+        print(f"one image {r['single_image_ms']:.2f} ms | batched {r['batched_ms_per_image']:.2f}"
+              f" ms/image ({r['batching_speedup']:.1f}x) on {r['threads']} threads "
+              f"-> {tconfig.out}")
         return
     if args[0] != "sim":
-        raise RcanError(f"unknown benchmark {args[0]!r}: expected 'sim'")
+        raise RcanError(f"unknown benchmark {args[0]!r}: expected 'sim' or 'translator'")
     from rcan.bench.sim_bench import SimBenchConfig, bench_sim
 
     config = tyro.cli(SimBenchConfig, args=args[1:], prog="rcan bench sim")
@@ -57,6 +67,14 @@ def _bench(args: Sequence[str]) -> None:
         f"steps/s) | ratio {result['ratio']:.1f}x | paired render "
         f"{result['paired_render_ms_64']:.2f} ms -> {config.out}"
     )
+
+
+def _train_translator(args: Sequence[str]) -> None:
+    from rcan.translator.train import TrainTranslatorConfig, train_translator
+
+    config = tyro.cli(TrainTranslatorConfig, args=args, prog="rcan train-translator")
+    metrics = train_translator(config)
+    print(json.dumps(metrics, indent=2))
 
 
 @dataclass
@@ -103,13 +121,14 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "generate": (_generate, "write paired images or episode transitions to HDF5 shards"),
     "show": (_show, "write a PNG grid: randomized | canonical | mask | depth"),
     "rollout": (_rollout, "success rate of the oracle or scripted policy in a domain"),
-    "bench": (_bench, "benchmarks: 'rcan bench sim' (ours vs KukaDiverseObjectEnv)"),
+    "train-translator": (_train_translator, "train the RCAN generator on paired shards"),
+    "bench": (_bench, "benchmarks: 'rcan bench sim', 'rcan bench translator'"),
 }
 
 
 def _usage() -> str:
     lines = ["usage: rcan COMMAND [--help]", "", "commands:"]
-    lines += [f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()]
+    lines += [f"  {name:<17} {text}" for name, (_, text) in COMMANDS.items()]
     return "\n".join(lines)
 
 

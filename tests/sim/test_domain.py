@@ -215,6 +215,11 @@ def test_undecodable_file(tmp_path: Path) -> None:
         ),
         pytest.param("effects:\n  noise: [0, 1]\n", ["effects", "'noise'"], id="effects-key"),
         pytest.param("camera:\n  eye_jitter: -0.1\n", ["camera.eye_jitter"], id="negative"),
+        pytest.param(
+            'textures:\n  table: {folders: ["two\\nlines"]}\n',
+            ["textures.table.folders", "two lines", "does not exist"],
+            id="newline-in-value",
+        ),
     ],
 )
 def test_bad_domain_file(tmp_path: Path, text: str, expected: list[str]) -> None:

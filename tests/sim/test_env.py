@@ -61,12 +61,14 @@ def test_registered_id_works_with_make() -> None:
         obs, info = env.reset(seed=0)
         assert obs["image"].shape == (24, 40, 3)
         assert info == {"success": False, "grasped": []}
-        terminated = False
-        for _ in range(3):
-            obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        env.action_space.seed(0)
+        for step in range(1, 4):
+            a = env.action_space.sample()
+            a[TERMINATE] = 0.0
+            obs, reward, terminated, truncated, _ = env.step(a)
             assert obs in env.observation_space and not truncated
             assert isinstance(reward, float)
-        assert terminated
+            assert terminated == (step == 3)  # max_steps reached the wrapped env
     finally:
         env.close()
 

@@ -470,6 +470,18 @@ def test_canonical_domain_ignores_textures_and_light(world: BinWorld) -> None:
     np.testing.assert_array_equal(weird.rgb, frame.rgb)
 
 
+def test_canonical_image_does_not_depend_on_the_domain(world: BinWorld) -> None:
+    """The canonical output of any domain is the canonical domain's own image (same camera)."""
+    odd = with_section(plain(), "lighting", ambient=(0.2, 0.2), color_low=(1.0, 0.3, 0.3))
+    odd = with_section(odd, "textures", objects=TextureSource(kinds=["stripes"]))
+    odd = with_section(odd, "effects", noise_std=(10.0, 10.0), brightness=(1.3, 1.3))
+    frame, _, _ = render(world, odd, canonical=True)
+    reference, _, _ = render(world, load_domain("canonical"))
+    assert frame.canonical is not None and frame.rgb is not None
+    np.testing.assert_array_equal(frame.canonical, reference.rgb)
+    assert changed(frame.rgb, frame.canonical, tolerance=10).mean() > 0.5
+
+
 def test_canonical_domain_gives_flat_class_colours(world: BinWorld) -> None:
     frame, _, _ = render(world, load_domain("canonical"))
     assert frame.rgb is not None and frame.mask is not None
