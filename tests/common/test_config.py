@@ -37,9 +37,9 @@ def test_from_dict_builds_nested_and_keeps_defaults() -> None:
     ("data", "needle"),
     [
         ({"cont": 1}, "unknown field 'cont'"),
-        ({"count": "3"}, "cfg.count: expected an integer"),
-        ({"inner": {"size": [1]}}, "cfg.inner.size: expected 2 values"),
-        ({"inner": 4}, "cfg.inner: expected a mapping"),
+        ({"count": "3"}, "cfg: count: expected an integer"),
+        ({"inner": {"size": [1]}}, "cfg: inner.size: expected 2 values"),
+        ({"inner": 4}, "cfg: inner: expected a mapping"),
     ],
 )
 def test_from_dict_errors_name_the_field(data: dict, needle: str) -> None:

@@ -18,27 +18,42 @@ from rcan.common.errors import RcanError
 T = TypeVar("T")
 
 
-def from_dict(cls: type[T], data: Any, where: str) -> T:
-    """Build dataclass ``cls`` from ``data``; fields left out keep their defaults."""
+def from_dict(cls: type[T], data: Any, where: str, path: str = "") -> T:
+    """Build dataclass ``cls`` from ``data``; fields left out keep their defaults.
+
+    ``where`` names the source (e.g. a file) and ``path`` the field being read, so errors read
+    ``domain file 'x.yaml': unknown field 'lighting.azimuthh'``.
+    """
     if not isinstance(data, dict):
-        raise RcanError(f"{where}: expected a mapping, got {type(data).__name__}")
+        raise RcanError(f"{_at(where, path)}expected a mapping, got {type(data).__name__}")
     custom = getattr(cls, "from_dict", None)
     if custom is not None:
-        return custom(data, where)
+        return custom(data, f"{where}: {path}" if path else where)
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for key in data:
         if key not in names:
-            raise RcanError(f"{where}: unknown field {key!r} (expected one of {sorted(names)})")
-    values = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
+            raise RcanError(
+                f"{where}: unknown field {_join(path, key)!r} (expected one of {sorted(names)})"
+            )
+    values = {k: _convert(hints[k], v, where, _join(path, k)) for k, v in data.items()}
     return cls(**values)
 
 
-def _convert(hint: Any, value: Any, where: str) -> Any:
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _at(where: str, path: str) -> str:
+    return f"{where}: {path}: " if path else f"{where}: "
+
+
+def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
+    where = f"{source}: {path}" if path else source
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if dataclasses.is_dataclass(hint):
-        return from_dict(hint, value, where)
+        return from_dict(hint, value, source, path)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
@@ -47,7 +62,7 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
             if arg is type(None):
                 continue
             try:
-                return _convert(arg, value, where)
+                return _convert(arg, value, source, path)
             except RcanError as err:
                 errors.append(str(err))
         raise RcanError(errors[0] if errors else f"{where}: bad value {value!r}")
@@ -59,18 +74,18 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
         if not isinstance(value, list | tuple):
             raise RcanError(f"{where}: expected a list of {len(args)} values, got {value!r}")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, where) for v in value)
+            return tuple(_convert(args[0], v, source, path) for v in value)
         if len(value) != len(args):
             raise RcanError(f"{where}: expected {len(args)} values, got {len(value)}")
-        return tuple(_convert(a, v, where) for a, v in zip(args, value, strict=True))
+        return tuple(_convert(a, v, source, path) for a, v in zip(args, value, strict=True))
     if origin is list:
         if not isinstance(value, list | tuple):
             raise RcanError(f"{where}: expected a list, got {value!r}")
-        return [_convert(args[0], v, where) for v in value]
+        return [_convert(args[0], v, source, path) for v in value]
     if origin is dict:
         if not isinstance(value, dict):
             raise RcanError(f"{where}: expected a mapping, got {value!r}")
-        return {str(k): _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
+        return {str(k): _convert(args[1], v, source, _join(path, k)) for k, v in value.items()}
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise RcanError(f"{where}: expected a number, got {value!r}")

@@ -190,7 +190,7 @@ class Domain:
             raise RcanError(f"{where}: textures: expected a mapping")
         plain = {k: textures.pop(k) for k in ("pool_size", "tint") if k in textures}
         domain = _from_plain(data, where)
-        domain.textures = from_dict(TexturesConfig, plain, f"{where}: textures")
+        domain.textures = from_dict(TexturesConfig, plain, where, "textures")
         for key, value in textures.items():
             if key not in SURFACE_GROUPS:
                 raise RcanError(

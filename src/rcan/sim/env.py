@@ -35,6 +35,7 @@ lower than ``auto_grasp_height``, like pybullet's ``KukaDiverseObjectEnv``.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -119,7 +120,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
-        config = config or EnvConfig()
+        # A private copy: overrides must not leak into the caller's config.
+        config = copy.deepcopy(config) if config is not None else EnvConfig()
         for key, value in overrides.items():
             if not hasattr(config, key):
                 raise RcanError(f"GraspEnv: unknown setting {key!r}")
