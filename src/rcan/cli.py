@@ -29,7 +29,22 @@ def _show(args: Sequence[str]) -> None:
     from rcan.sim.show import ShowConfig, show
 
     config = tyro.cli(ShowConfig, args=args, prog="rcan show")
-    print(f"wrote {show(config)}")
+    if config.translator is None:
+        if config.images is not None:
+            raise RcanError("show: --images needs --translator CHECKPOINT")
+        print(f"wrote {show(config)}")
+        return
+    from rcan.sim.show import sample_frames, write_grid
+    from rcan.translator import Translator
+    from rcan.translator.visualize import load_photos, photo_rows, translation_rows
+
+    translator = Translator.from_checkpoint(config.translator)
+    if config.images is not None:
+        rows = photo_rows(translator, load_photos(config.images, config.image_size,
+                                                   config.samples))
+    else:
+        rows = translation_rows(translator, sample_frames(config))
+    print(f"wrote {write_grid(rows, config.out, config.scale)}")
 
 
 def _rollout(args: Sequence[str]) -> None:

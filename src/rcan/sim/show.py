@@ -39,6 +39,11 @@ class ShowConfig:
     """Nearest-neighbour upscaling of the grid for viewing."""
     seed: int = 0
     """Seed of the environment."""
+    translator: Path | None = None
+    """Also translate: rows become input | G(x) | true canonical | G's mask | G's depth."""
+    images: Path | None = None
+    """Translate your own photos from this folder instead of simulator states (needs
+    --translator): rows become photo | G(x) | G's mask | G's depth."""
 
 
 def colorize_mask(mask: np.ndarray) -> np.ndarray:
