@@ -92,6 +92,13 @@ def _train_translator(args: Sequence[str]) -> None:
     print(json.dumps(metrics, indent=2))
 
 
+def _train_policy(args: Sequence[str]) -> None:
+    from rcan.qtopt.train import TrainPolicyConfig, train_policy
+
+    config = tyro.cli(TrainPolicyConfig, args=args, prog="rcan train-policy")
+    print(json.dumps(train_policy(config), indent=2))
+
+
 @dataclass
 class DemoConfig:
     """Settings of ``rcan demo``: what exists of the pipeline, end to end, in a few minutes."""
@@ -137,6 +144,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "show": (_show, "write a PNG grid: randomized | canonical | mask | depth"),
     "rollout": (_rollout, "success rate of the oracle or scripted policy in a domain"),
     "train-translator": (_train_translator, "train the RCAN generator on paired shards"),
+    "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
     "bench": (_bench, "benchmarks: 'rcan bench sim', 'rcan bench translator'"),
 }
 

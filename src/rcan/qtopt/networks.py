@@ -11,8 +11,8 @@ Default sizes at 64 x 64 (about 0.23M parameters)::
 
     image  uint8 (N, C, 64, 64) -> [-1, 1]
     conv 7x7/2, 64 -> 32x32 ; max-pool 2 -> 16x16 ; 2 x conv 3x3, 64
-    max-pool 2 -> 8x8                                                        (encode: once per state)
-    + tile(dense(dense(action) + dense(state)))                             (merge: per action)
+    max-pool 2 -> 8x8                                               (encode: once per state)
+    + tile(dense(dense(action) + dense(state)))                    (merge: per action)
     2 x conv 3x3 ; max-pool 2 -> 4x4
     flatten 1024 -> dense 64 -> dense 64 -> 1 logit
 

@@ -1,0 +1,125 @@
+"""The acting side of QT-Opt: a CEM policy over the Q-network, with exploration.
+
+:class:`QTOptActor` turns observations into actions (greedy CEM argmax of Q, Kalashnikov et
+al. 2018) and plays whole episodes, returning their transitions in the replay's layout. It holds
+no learner state: give it fresh weights with :meth:`QTOptActor.load_weights`, which is how a
+single process and a distributed run feed the same actor class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from rcan.qtopt.batch import scalars_to_tensor
+from rcan.qtopt.cem import ACT_CEM, CEMConfig
+from rcan.qtopt.networks import QNetwork
+from rcan.qtopt.observation import ObservationEncoder
+from rcan.qtopt.policy import cem_argmax
+from rcan.sim.env import ACTION_DIM, TERMINATE, GraspEnv
+from rcan.sim.policies import ScriptedExplorer
+
+
+@dataclass
+class ExplorationConfig:
+    """How the collector departs from the greedy policy."""
+
+    epsilon: float = 0.2
+    """Chance per step of a uniformly random action instead of the CEM argmax."""
+    random_terminate: float = 0.05
+    """Chance that a random action asks to terminate (a uniform bit would end most episodes
+    after a couple of steps)."""
+    scripted_fraction: float = 0.1
+    """Fraction of collected episodes played by the scripted explorer instead."""
+
+
+@dataclass
+class Episode:
+    """One played episode."""
+
+    transitions: dict[str, np.ndarray] = field(default_factory=dict)
+    """Replay-layout arrays (see rcan.qtopt.replay.FIELDS), one row per step."""
+    success: bool = False
+    """Whether the final lift check held an object."""
+    steps: int = 0
+    """Actions taken."""
+
+
+class QTOptActor:
+    """Greedy-plus-exploration CEM policy over a :class:`QNetwork`."""
+
+    def __init__(
+        self,
+        network: QNetwork,
+        encoder: ObservationEncoder,
+        cem: CEMConfig = ACT_CEM,
+        exploration: ExplorationConfig | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.network = network.eval()
+        self.encoder = encoder
+        self.cem = cem
+        self.exploration = exploration or ExplorationConfig()
+        self.generator = torch.Generator().manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+
+    def load_weights(self, weights: dict[str, torch.Tensor]) -> None:
+        """Take the learner's latest online weights."""
+        self.network.load_state_dict(weights)
+        self.network.eval()
+
+    @torch.no_grad()
+    def greedy(self, images: np.ndarray, gripper_closed: np.ndarray, height: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """CEM argmax actions (N, 7) and their Q (N,) for encoded images (N, H, W, C)."""
+        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+        features = self.network.encode(x)
+        scalars = scalars_to_tensor(gripper_closed, height)
+        actions, logits = cem_argmax(self.network, features, scalars, self.cem, self.generator)
+        return actions.numpy().astype(np.float32), torch.sigmoid(logits).numpy()
+
+    def random_action(self) -> np.ndarray:
+        """A uniformly random move, gripper command, and a rarely set terminate bit."""
+        action = np.zeros(ACTION_DIM, np.float32)
+        action[:4] = self.rng.uniform(-1, 1, 4)
+        action[4:6] = self.rng.integers(0, 2, 2)
+        action[TERMINATE] = float(self.rng.random() < self.exploration.random_terminate)
+        return action
+
+    def run_episode(self, env: GraspEnv, explore: bool = True, seed: int | None = None) -> Episode:
+        """Reset ``env`` and play one episode; returns its transitions."""
+        obs, _ = env.reset(seed=seed)
+        scripted = None
+        if explore and self.rng.random() < self.exploration.scripted_fraction:
+            scripted = ScriptedExplorer()
+            scripted.reset(env, self.rng)
+        rows: dict[str, list[np.ndarray]] = {}
+        image = self.encoder(obs["image"][None])[0]
+        while True:
+            if scripted is not None:
+                action = scripted.act(obs)
+            elif explore and self.rng.random() < self.exploration.epsilon:
+                action = self.random_action()
+            else:
+                action = self.greedy(image[None], obs["gripper_closed"], obs["height"])[0][0]
+            next_obs, reward, terminated, truncated, info = env.step(action)
+            next_image = self.encoder(next_obs["image"][None])[0]
+            row = {
+                "image": image,
+                "gripper_closed": obs["gripper_closed"][0],
+                "height": obs["height"][0],
+                "action": np.asarray(action, np.float32),
+                "reward": np.float32(reward),
+                "next_image": next_image,
+                "next_gripper_closed": next_obs["gripper_closed"][0],
+                "next_height": next_obs["height"][0],
+                "done": np.float32(terminated),
+            }
+            for key, value in row.items():
+                rows.setdefault(key, []).append(np.asarray(value))
+            obs, image = next_obs, next_image
+            if terminated or truncated:
+                arrays = {k: np.stack(v) for k, v in rows.items()}
+                return Episode(arrays, bool(info["success"]), env.steps)

@@ -1,0 +1,84 @@
+"""Collectors play episodes with an actor and hand back transitions; evaluators only count.
+
+Both own their environment and take weights from outside, so the same classes serve a single
+process and remote workers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rcan.common.stats import wilson
+from rcan.qtopt.actor import QTOptActor
+from rcan.sim.env import EnvConfig, GraspEnv
+
+
+@dataclass
+class Collected:
+    """Transitions of several episodes, concatenated, with their outcome counts."""
+
+    transitions: dict[str, np.ndarray] = field(default_factory=dict)
+    """Replay-layout arrays."""
+    episodes: int = 0
+    """Episodes played."""
+    successes: int = 0
+    """Successful grasps among them."""
+    steps: int = 0
+    """Actions taken."""
+    seconds: float = 0.0
+    """Wall time spent."""
+
+
+class Collector:
+    """Plays exploring episodes in its own environment."""
+
+    def __init__(self, env_config: EnvConfig, actor: QTOptActor) -> None:
+        self.env = GraspEnv(env_config)
+        self.actor = actor
+
+    def collect(self, episodes: int, seed: int | None = None, explore: bool = True) -> Collected:
+        """Play ``episodes``; the first reset uses ``seed`` (so a cycle is reproducible)."""
+        start = time.perf_counter()
+        out = Collected()
+        parts: dict[str, list[np.ndarray]] = {}
+        for i in range(episodes):
+            episode = self.actor.run_episode(self.env, explore, seed if i == 0 else None)
+            for key, value in episode.transitions.items():
+                parts.setdefault(key, []).append(value)
+            out.episodes += 1
+            out.successes += episode.success
+            out.steps += episode.steps
+        out.transitions = {k: np.concatenate(v) for k, v in parts.items()}
+        out.seconds = time.perf_counter() - start
+        return out
+
+    def close(self) -> None:
+        """Release the simulator."""
+        self.env.close()
+
+
+def evaluate_actor(
+    actor: QTOptActor, env_config: EnvConfig, episodes: int, seed: int
+) -> dict[str, Any]:
+    """Greedy success rate with its 95% Wilson interval (fresh env, fixed seed)."""
+    env = GraspEnv(env_config)
+    successes = steps = 0
+    try:
+        for i in range(episodes):
+            episode = actor.run_episode(env, explore=False, seed=seed if i == 0 else None)
+            successes += episode.success
+            steps += episode.steps
+    finally:
+        env.close()
+    rate = wilson(successes, episodes)
+    return {
+        "success": rate.success,
+        "ci_low": rate.ci_low,
+        "ci_high": rate.ci_high,
+        "episodes": episodes,
+        "mean_episode_length": steps / max(episodes, 1),
+    }

@@ -1,0 +1,291 @@
+"""``rcan train-policy``: QT-Opt in one process, top to bottom.
+
+1. Bootstrap: the scripted explorer fills the off-policy buffer.
+2. Cycles: the collector plays on-policy episodes (CEM + exploration) into the on-policy buffer;
+   then the learner takes gradient steps on mixed batches labelled by the Bellman updater
+   (clipped double Q with a Polyak-averaged and a lagged target network).
+3. Every ``eval_every_grasps`` grasps the greedy policy is evaluated on held-out objects; the
+   learning curve (success vs. grasps) goes to ``curve.json``, ``curve.png`` and TensorBoard.
+
+Grasps count every simulated episode the learner's data came from, bootstrap included. A killed
+run resumes from ``OUT/checkpoint`` (networks, optimiser, replay buffers, counters, RNG
+states); each cycle's collection is seeded by (seed, cycle), so resumed cycles replay the same
+simulator episodes for the same weights.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from rcan.common.errors import RcanError
+from rcan.common.io import to_jsonable, write_json
+from rcan.qtopt.actor import ExplorationConfig, QTOptActor
+from rcan.qtopt.batch import QBatch
+from rcan.qtopt.bellman import BellmanUpdater, TargetConfig, TargetNetworks
+from rcan.qtopt.cem import ACT_CEM, CEMConfig
+from rcan.qtopt.checkpoint import load_qtopt, save_qtopt
+from rcan.qtopt.collector import Collector, evaluate_actor
+from rcan.qtopt.learner import LearnerConfig, QLearner
+from rcan.qtopt.networks import QNetwork, QNetworkConfig
+from rcan.qtopt.observation import CHANNELS, DEFAULT_DOMAIN, ObservationEncoder, ObservationMode
+from rcan.qtopt.replay import MixedReplay, MixSchedule, ReplayBuffer
+from rcan.sim.env import ACTION_DIM, EnvConfig
+
+
+@dataclass
+class TrainPolicyConfig:
+    """Settings of ``rcan train-policy``; saved as ``OUT/config.json``."""
+
+    obs: ObservationMode = "canonical"
+    """What the Q-network sees: canonical, randomized or rcan (G(x) + x)."""
+    domain: str | None = None
+    """Training domain (default: canonical for obs=canonical, randomized otherwise)."""
+    translator: Path | None = None
+    """Translator checkpoint (needed for obs=rcan)."""
+    objects: str = "train"
+    """Object set to train on."""
+    eval_objects: str = "test"
+    """Object set to evaluate on (held out)."""
+    out: Path = Path("runs/policy")
+    """Output folder; an existing run there is resumed."""
+    seed: int = 0
+    """Seed of networks, exploration and simulator episodes."""
+    grasps: int = 50_000
+    """Simulated grasps (episodes) to learn from, bootstrap included."""
+    bootstrap_episodes: int = 2_000
+    """Scripted-exploration episodes in the off-policy buffer before learning."""
+    episodes_per_cycle: int = 20
+    """On-policy episodes per collection cycle."""
+    updates_per_episode: float = 2.0
+    """Gradient steps per collected episode."""
+    offline_capacity: int = 30_000
+    """Off-policy buffer size in transitions."""
+    online_capacity: int = 60_000
+    """On-policy buffer size in transitions."""
+    mix: MixSchedule = field(default_factory=lambda: MixSchedule(0.0, 0.5, 5_000))
+    """Fraction of each batch drawn from on-policy data, ramping with gradient steps."""
+    network: QNetworkConfig = field(default_factory=QNetworkConfig)
+    """Q-network shape (input channels follow obs)."""
+    act_cem: CEMConfig = field(default_factory=lambda: ACT_CEM)
+    """CEM for acting."""
+    target_cem: CEMConfig = field(default_factory=lambda: CEMConfig(samples=32, elites=4,
+                                                                     iterations=1))
+    """CEM for the max in the Bellman target (cheaper than acting: it runs for every sample
+    of every batch)."""
+    targets: TargetConfig = field(default_factory=TargetConfig)
+    """Discount and target-network delays."""
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
+    """Optimiser and batch size."""
+    exploration: ExplorationConfig = field(default_factory=ExplorationConfig)
+    """Exploration while collecting."""
+    eval_every_grasps: int = 2_500
+    """Grasps between evaluations."""
+    eval_episodes: int = 100
+    """Episodes per evaluation."""
+    checkpoint_every_cycles: int = 10
+    """Cycles between checkpoints (replay buffers included)."""
+    time_limit_min: float = 0.0
+    """Stop with a checkpoint after this many minutes (0: no limit); rerun to continue."""
+    threads: int = 1
+    """PyTorch CPU threads."""
+
+
+def _env_config(config: TrainPolicyConfig, objects: str) -> EnvConfig:
+    env = EnvConfig(domain=config.domain or DEFAULT_DOMAIN[config.obs])
+    env.world.objects = objects
+    return env
+
+
+def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
+    """Run (or resume) training; returns the last evaluation."""
+    torch.set_num_threads(config.threads)
+    out = Path(config.out)
+    _check_or_save_config(config, out)
+    translator = None
+    if config.obs == "rcan":
+        if config.translator is None:
+            raise RcanError("train-policy --obs rcan needs --translator CHECKPOINT")
+        from rcan.translator import Translator
+
+        translator = Translator.from_checkpoint(config.translator)
+    encoder = ObservationEncoder(config.obs, translator)
+    config.network.in_channels = CHANNELS[config.obs]
+
+    torch.manual_seed(config.seed)
+    network = QNetwork(config.network)
+    learner = QLearner(network, config.learner)
+    targets = TargetNetworks(network, config.targets)
+    bellman = BellmanUpdater(targets, config.target_cem)
+    actor = QTOptActor(QNetwork(config.network), encoder, config.act_cem, config.exploration,
+                       config.seed)
+    actor.load_weights(network.state_dict())
+    collector = Collector(_env_config(config, config.objects), actor)
+    side = collector.env.config.image_height, collector.env.config.image_width
+    image_shape = (*side, CHANNELS[config.obs])
+    replay = MixedReplay(
+        ReplayBuffer(config.offline_capacity, image_shape, ACTION_DIM),
+        ReplayBuffer(config.online_capacity, image_shape, ACTION_DIM),
+        config.mix,
+    )
+    state: dict[str, Any] = {"grasps": 0, "cycle": 0, "successes_collected": 0, "curve": []}
+    rng = np.random.default_rng(config.seed)
+    label_gen = torch.Generator().manual_seed(config.seed + 1)
+    if (out / "checkpoint").is_dir():
+        state = load_qtopt(out / "checkpoint", learner, targets)
+        replay = MixedReplay.load(out / "checkpoint" / "replay.h5")
+        extra = load_file(str(out / "checkpoint" / "rng.safetensors"))
+        label_gen.set_state(extra["label"])
+        actor.generator.set_state(extra["actor"])
+        rng.bit_generator.state = state["rng"]
+        actor.rng.bit_generator.state = state["actor_rng"]
+        actor.load_weights(network.state_dict())
+        print(f"resuming at {state['grasps']} grasps, cycle {state['cycle']}")
+
+    writer = SummaryWriter(str(out / "tb"))
+    started = time.perf_counter()
+    seconds_before = float(state.get("train_seconds", 0.0))
+    bar = tqdm(total=config.grasps, initial=state["grasps"], desc=f"train-policy {config.obs}",
+               unit="grasp")
+    last_eval: dict[str, Any] = state["curve"][-1] if state["curve"] else {}
+
+    if state["grasps"] == 0:
+        boot = _bootstrap(config, actor, collector)
+        replay.offline.add(boot.transitions)
+        state["grasps"] += boot.episodes
+        state["bootstrap_success"] = boot.successes / max(boot.episodes, 1)
+        bar.update(boot.episodes)
+        writer.add_scalar("collect/bootstrap_success", state["bootstrap_success"], 0)
+
+    while state["grasps"] < config.grasps:
+        cycle = int(state["cycle"])
+        collected = collector.collect(config.episodes_per_cycle, seed=_cycle_seed(config, cycle))
+        replay.online.add(collected.transitions)
+        state["grasps"] += collected.episodes
+        state["successes_collected"] += collected.successes
+        bar.update(collected.episodes)
+
+        updates = round(config.updates_per_episode * collected.episodes)
+        t0 = time.perf_counter()
+        logs: dict[str, float] = {}
+        for _ in range(updates):
+            sample = replay.sample(config.learner.batch_size, learner.steps, rng)
+            batch = QBatch.from_arrays(sample)
+            labels = bellman.label(batch, label_gen)
+            logs = learner.update(batch, labels)
+            targets.polyak_update(learner.network)
+            targets.maybe_lag_update(learner.network, learner.steps)
+        update_seconds = time.perf_counter() - t0
+        actor.load_weights(learner.network.state_dict())
+        state["cycle"] = cycle + 1
+
+        grasps = int(state["grasps"])
+        writer.add_scalar("collect/success", collected.successes / collected.episodes, grasps)
+        writer.add_scalar("throughput/episodes_per_s", collected.episodes / collected.seconds,
+                          grasps)
+        if updates:
+            writer.add_scalar("throughput/gradient_steps_per_s", updates / update_seconds, grasps)
+            for key, value in logs.items():
+                writer.add_scalar(f"learner/{key}", value, grasps)
+        bar.set_postfix(collect=f"{collected.successes / collected.episodes:.2f}",
+                        eval=f"{last_eval.get('success', float('nan')):.2f}",
+                        steps_s=f"{updates / max(update_seconds, 1e-9):.1f}")
+
+        crossed = grasps // config.eval_every_grasps > (grasps - collected.episodes) // (
+            config.eval_every_grasps)
+        done = grasps >= config.grasps
+        if crossed or done:
+            last_eval = _evaluate(config, actor, grasps, learner.steps)
+            state["curve"].append(last_eval)
+            writer.add_scalar("eval/success", last_eval["success"], grasps)
+            _write_curve(out, state["curve"])
+        elapsed = seconds_before + time.perf_counter() - started
+        out_of_time = config.time_limit_min > 0 and elapsed > 60 * config.time_limit_min
+        if done or out_of_time or state["cycle"] % config.checkpoint_every_cycles == 0:
+            state["train_seconds"] = elapsed
+            _save(out, config, learner, targets, replay, state, rng, actor, label_gen)
+        if out_of_time:
+            print(f"time limit reached at {grasps} grasps; rerun the same command to continue")
+            break
+    bar.close()
+    writer.close()
+    collector.close()
+    if last_eval and state["grasps"] >= config.grasps:
+        write_json(out / "metrics.json", {**last_eval, "grasps_trained": state["grasps"]})
+    return last_eval
+
+
+def _bootstrap(config: TrainPolicyConfig, actor: QTOptActor, collector: Collector):
+    """Scripted episodes for the off-policy buffer."""
+    saved = actor.exploration.scripted_fraction
+    actor.exploration.scripted_fraction = 1.0
+    try:
+        return collector.collect(config.bootstrap_episodes, seed=_cycle_seed(config, -1))
+    finally:
+        actor.exploration.scripted_fraction = saved
+
+
+def _cycle_seed(config: TrainPolicyConfig, cycle: int) -> int:
+    return int(np.random.SeedSequence([config.seed, cycle + 1]).generate_state(1)[0])
+
+
+def _evaluate(config: TrainPolicyConfig, actor: QTOptActor, grasps: int, steps: int
+              ) -> dict[str, Any]:
+    result = evaluate_actor(actor, _env_config(config, config.eval_objects),
+                            config.eval_episodes, seed=10_000 + config.seed)
+    return {"grasps": grasps, "gradient_steps": steps, **result}
+
+
+def _write_curve(out: Path, curve: list[dict[str, Any]]) -> None:
+    write_json(out / "curve.json", curve)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
+    g = [c["grasps"] for c in curve]
+    ax.plot(g, [c["success"] for c in curve], marker="o")
+    ax.fill_between(g, [c["ci_low"] for c in curve], [c["ci_high"] for c in curve], alpha=0.25)
+    ax.set_xlabel("simulated grasps")
+    ax.set_ylabel("success, held-out objects")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = out / ".curve.png.tmp"
+    fig.savefig(tmp, format="png")
+    plt.close(fig)
+    tmp.replace(out / "curve.png")
+
+
+def _save(out: Path, config: TrainPolicyConfig, learner: QLearner, targets: TargetNetworks,
+          replay: MixedReplay, state: dict[str, Any], rng: np.random.Generator,
+          actor: QTOptActor, label_gen: torch.Generator) -> None:
+    state = {**state, "rng": rng.bit_generator.state, "actor_rng": actor.rng.bit_generator.state}
+    folder = save_qtopt(out / "checkpoint", learner, targets, state, config)
+    replay.save(folder / "replay.h5")
+    save_file({"label": label_gen.get_state(), "actor": actor.generator.get_state()},
+              str(folder / "rng.safetensors"))
+
+
+def _check_or_save_config(config: TrainPolicyConfig, out: Path) -> None:
+    saved = out / "config.json"
+    payload = to_jsonable(config)
+    if saved.exists():
+        previous = json.loads(saved.read_text())
+        for key in ("obs", "domain", "network", "seed", "objects"):
+            if previous.get(key) != payload.get(key):
+                raise RcanError(f"{out} holds a run with a different {key!r} (see {saved}); "
+                                "use another --out")
+    payload["command"] = "rcan train-policy " + " ".join(sys.argv[2:])
+    write_json(saved, payload)

@@ -1,0 +1,81 @@
+"""The single-process QT-Opt loop: actor transitions, a tiny run, and resume after a kill."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rcan.common.checkpoint import save_checkpoint
+from rcan.common.errors import RcanError
+from rcan.qtopt.actor import QTOptActor
+from rcan.qtopt.cem import CEMConfig
+from rcan.qtopt.networks import QNetwork, QNetworkConfig
+from rcan.qtopt.observation import ObservationEncoder
+from rcan.qtopt.replay import FIELDS
+from rcan.qtopt.train import TrainPolicyConfig, train_policy
+from rcan.sim.env import EnvConfig, GraspEnv
+from rcan.translator import Translator
+from rcan.translator.networks import GeneratorConfig, UNetGenerator
+
+SMALL_NET = QNetworkConfig(channels=8, hidden=16)
+FAST_CEM = CEMConfig(samples=8, elites=2, iterations=1)
+
+
+@pytest.fixture(scope="module")
+def translator(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("t") / "translator"
+    config = GeneratorConfig(base_channels=8, depth=3)
+    save_checkpoint(folder, {"generator": UNetGenerator(config)}, {}, {}, {"generator": config})
+    return folder
+
+
+@pytest.mark.parametrize("mode", ["canonical", "rcan"])
+def test_actor_episode_has_replay_layout(mode: str, translator: Path) -> None:
+    t = Translator.from_checkpoint(translator) if mode == "rcan" else None
+    encoder = ObservationEncoder(mode, t)  # type: ignore[arg-type]
+    net = QNetwork(QNetworkConfig(in_channels=encoder.channels, channels=8, hidden=16))
+    actor = QTOptActor(net, encoder, FAST_CEM, seed=0)
+    env = GraspEnv(EnvConfig(domain="canonical", image_height=64, image_width=64, max_steps=4))
+    try:
+        episode = actor.run_episode(env, explore=True, seed=0)
+    finally:
+        env.close()
+    assert set(episode.transitions) == set(FIELDS)
+    n = episode.steps
+    assert episode.transitions["image"].shape == (n, 64, 64, encoder.channels)
+    assert episode.transitions["action"].shape == (n, 7)
+    assert episode.transitions["done"][-1] == 1.0 and episode.transitions["done"][:-1].sum() == 0
+
+
+def test_rcan_needs_a_translator() -> None:
+    with pytest.raises(RcanError, match="needs a translator"):
+        ObservationEncoder("rcan")
+
+
+def _config(out: Path, grasps: int) -> TrainPolicyConfig:
+    return TrainPolicyConfig(
+        out=out, grasps=grasps, bootstrap_episodes=4, episodes_per_cycle=2,
+        updates_per_episode=1.0, offline_capacity=500, online_capacity=500,
+        network=QNetworkConfig(channels=8, hidden=16), act_cem=FAST_CEM, target_cem=FAST_CEM,
+        eval_every_grasps=4, eval_episodes=2, checkpoint_every_cycles=1,
+    )
+
+
+def test_tiny_run_then_resume(tmp_path: Path) -> None:
+    first = train_policy(_config(tmp_path, 6))
+    assert first["grasps"] == 6
+    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert state["grasps"] == 6 and state["learner_steps"] == 2
+    second = train_policy(_config(tmp_path, 8))  # resumed, not restarted
+    assert second["grasps"] == 8
+    curve = json.loads((tmp_path / "curve.json").read_text())
+    assert [c["grasps"] for c in curve] == [6, 8]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(metrics) >= {"success", "ci_low", "ci_high", "episodes", "grasps_trained"}
+    assert (tmp_path / "curve.png").exists()
+    for name in ("online", "target_polyak", "target_lagged", "optimizer"):
+        assert (tmp_path / "checkpoint" / f"{name}.safetensors").exists()
+    assert np.isfinite(metrics["success"])
