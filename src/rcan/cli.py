@@ -56,9 +56,10 @@ def _rollout(args: Sequence[str]) -> None:
 
 def _bench(args: Sequence[str]) -> None:
     if not args or args[0] in ("-h", "--help"):
-        print("usage: rcan bench {sim,translator} [--help]\n\n"
+        print("usage: rcan bench {sim,translator,qtopt} [--help]\n\n"
               "  sim         our environment vs pybullet's KukaDiverseObjectEnv, side by side\n"
-              "  translator  latency of one 64 x 64 translation on 2 threads")
+              "  translator  latency of one 64 x 64 translation on 2 threads\n"
+              "  qtopt       acting latency, batched vs looped CEM, training throughput")
         return
     if args[0] == "translator":
         from rcan.bench.translator_bench import TranslatorBenchConfig, bench_translator
@@ -69,8 +70,15 @@ def _bench(args: Sequence[str]) -> None:
               f" ms/image ({r['batching_speedup']:.1f}x) on {r['threads']} threads "
               f"-> {tconfig.out}")
         return
+    if args[0] == "qtopt":
+        from rcan.bench.qtopt_bench import QtOptBenchConfig, bench_qtopt
+
+        qconfig = tyro.cli(QtOptBenchConfig, args=args[1:], prog="rcan bench qtopt")
+        q = bench_qtopt(qconfig)
+        print(json.dumps({k: v for k, v in q.items() if k != "cem"}, indent=2))
+        return
     if args[0] != "sim":
-        raise RcanError(f"unknown benchmark {args[0]!r}: expected 'sim' or 'translator'")
+        raise RcanError(f"unknown benchmark {args[0]!r}: expected sim, translator or qtopt")
     from rcan.bench.sim_bench import SimBenchConfig, bench_sim
 
     config = tyro.cli(SimBenchConfig, args=args[1:], prog="rcan bench sim")
@@ -97,6 +105,13 @@ def _train_policy(args: Sequence[str]) -> None:
 
     config = tyro.cli(TrainPolicyConfig, args=args, prog="rcan train-policy")
     print(json.dumps(train_policy(config), indent=2))
+
+
+def _evaluate(args: Sequence[str]) -> None:
+    from rcan.qtopt.evaluate import EvaluateConfig, evaluate
+
+    config = tyro.cli(EvaluateConfig, args=args, prog="rcan evaluate")
+    print(json.dumps(evaluate(config), indent=2))
 
 
 @dataclass
@@ -145,6 +160,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "rollout": (_rollout, "success rate of the oracle or scripted policy in a domain"),
     "train-translator": (_train_translator, "train the RCAN generator on paired shards"),
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
+    "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
     "bench": (_bench, "benchmarks: 'rcan bench sim', 'rcan bench translator'"),
 }
 

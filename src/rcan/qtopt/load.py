@@ -1,0 +1,48 @@
+"""Loading a trained policy from its checkpoint folder (no pickles: safetensors + JSON)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rcan.common.checkpoint import load_json, load_tensors
+from rcan.common.config import from_dict
+from rcan.common.errors import RcanError
+from rcan.qtopt.actor import QTOptActor
+from rcan.qtopt.cem import CEMConfig
+from rcan.qtopt.networks import QNetwork, QNetworkConfig
+from rcan.qtopt.observation import CHANNELS, ObservationEncoder
+
+
+def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
+               seed: int = 0) -> tuple[QTOptActor, dict]:
+    """The greedy actor of a ``train-policy`` checkpoint (its ``checkpoint`` folder or the run
+    folder), and the run's config. ``translator`` overrides the checkpoint's translator path."""
+    path = Path(folder)
+    if (path / "checkpoint").is_dir():
+        path = path / "checkpoint"
+    if not path.is_dir():
+        raise RcanError(f"policy checkpoint {folder} is not a folder")
+    config = load_json(path, "config")
+    mode = config.get("obs")
+    if mode not in CHANNELS:
+        raise RcanError(f"policy checkpoint {folder}: config.json has no valid 'obs' field")
+    net_config = from_dict(QNetworkConfig, config.get("network", {}), f"{path}/config.json",
+                           "network")
+    net_config.in_channels = CHANNELS[mode]
+    network = QNetwork(net_config)
+    try:
+        network.load_state_dict(load_tensors(path, "online"))
+    except RuntimeError as err:
+        raise RcanError(f"policy checkpoint {folder}: weights do not fit "
+                        f"({str(err).splitlines()[0]})") from None
+    t = None
+    if mode == "rcan":
+        from rcan.translator import Translator
+
+        source = translator or config.get("translator")
+        if not source:
+            raise RcanError(f"policy checkpoint {folder} needs a translator (--translator)")
+        t = Translator.from_checkpoint(source)
+    cem = from_dict(CEMConfig, config.get("act_cem", {}), f"{path}/config.json", "act_cem")
+    return QTOptActor(network, ObservationEncoder(mode, t), cem, seed=seed), config
