@@ -40,3 +40,12 @@ def test_metrics_hand_computed() -> None:
     assert r["miou"] == pytest.approx((0.5 + 2 / 3) / 2)
     assert r["psnr"] == pytest.approx(10 * np.log10(255.0**2 / 100.0))
     assert r["depth_rmse"] == pytest.approx(np.sqrt(0.04 / 4))
+
+
+def test_balanced_class_weights_favour_rare_classes_and_keep_the_mean() -> None:
+    from rcan.translator.losses import balanced_class_weights
+
+    f = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    w = balanced_class_weights(f)
+    assert float((w * f).sum()) == pytest.approx(1.0)
+    assert w[3] / w[0] == pytest.approx((0.5 / 0.05) ** 0.5)

@@ -28,6 +28,16 @@ class LossWeights:
     """Squared error of the normalised depth."""
     gan: float = 1.0
     """Non-saturating GAN term (sigmoid cross-entropy)."""
+    mask_balance: bool = True
+    """Weight the mask cross-entropy per class by 1/sqrt(class frequency in the training set):
+    objects and gripper cover ~3% of the pixels each and are otherwise drowned by the rest."""
+
+
+def balanced_class_weights(frequencies: torch.Tensor) -> torch.Tensor:
+    """1/sqrt(frequency), normalised so the pixel-weighted mean weight is 1."""
+    f = frequencies.clamp_min(1e-4)
+    w = f.rsqrt()
+    return w / (w * f).sum()
 
 
 def mpse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from rcan.translator.losses import LossWeights, gan_loss, mpse
+from rcan.translator.losses import LossWeights, balanced_class_weights, gan_loss, mpse
 from rcan.translator.networks import (
     DEPTH_MEAN,
     DEPTH_SCALE,
@@ -63,16 +63,25 @@ class TranslatorModel:
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr, betas=betas)
+        self.class_weights: torch.Tensor | None = None
 
-    @staticmethod
+    def set_class_frequencies(self, frequencies: torch.Tensor) -> None:
+        """Pixel frequency of each mask class in the training data (for ``mask_balance``)."""
+        if self.config.losses.mask_balance:
+            self.class_weights = balanced_class_weights(frequencies.float()).to(self.device)
+
     def supervised_losses(
-        out: GeneratorOutput, target_rgb: torch.Tensor, mask: torch.Tensor, depth: torch.Tensor
+        self,
+        out: GeneratorOutput,
+        target_rgb: torch.Tensor,
+        mask: torch.Tensor,
+        depth: torch.Tensor,
     ) -> dict[str, torch.Tensor]:
         """The generator's supervised terms; ``target_rgb`` in [-1, 1], ``depth`` in metres."""
         return {
             "mpse": mpse(out.rgb, target_rgb),
             "l2": F.mse_loss(out.rgb, target_rgb),
-            "mask": F.cross_entropy(out.mask_logits, mask),
+            "mask": F.cross_entropy(out.mask_logits, mask, weight=self.class_weights),
             "depth": F.mse_loss(out.depth, (depth.unsqueeze(1) - DEPTH_MEAN) / DEPTH_SCALE),
         }
 

@@ -101,6 +101,8 @@ def train_translator(config: TrainTranslatorConfig) -> dict[str, Any]:
 
     torch.manual_seed(config.seed)
     model = TranslatorModel(config.model, config.device)
+    counts = np.bincount(train.mask.ravel(), minlength=config.model.generator.num_classes)
+    model.set_class_frequencies(torch.from_numpy(counts / counts.sum()))
     state = {"step": 0, "train_seconds": 0.0}
     if (out / "checkpoint").is_dir():
         state = _restore(model, out / "checkpoint")
