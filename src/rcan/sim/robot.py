@@ -56,7 +56,11 @@ FINGER_CLOSED = 0.0
 
 
 class KukaGripper:
-    """One KUKA arm with gripper inside a pybullet client."""
+    """One KUKA arm with gripper inside a pybullet client.
+
+    ``target`` is the commanded flange position and ``yaw`` the world angle (counter-clockwise
+    seen from above) of the line the fingers close along; ``closed`` the gripper command.
+    """
 
     def __init__(
         self,
@@ -75,8 +79,7 @@ class KukaGripper:
         self.arm_max_velocity = arm_max_velocity
         self.finger_force = finger_force
         self.closed = False
-        self.yaw = 0.0
-        """World angle (rad, counter-clockwise from +x) of the line the fingers close along."""
+        self.yaw = 0.0  # world angle (rad, counter-clockwise) of the line the fingers close on
         self.target = np.zeros(3)
         # Gripper links collide with each other only through the objects they hold.
         for link in LAYOUT.gripper_links:

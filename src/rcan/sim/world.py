@@ -152,8 +152,7 @@ class BinWorld:
         limit = self.config.settle_steps if max_steps is None else max_steps
         steps = 0
         while steps < limit:
-            for _ in range(10):
-                self.p.stepSimulation()
+            self.step(10)
             steps += 10
             speeds = [np.linalg.norm(self.p.getBaseVelocity(o.uid)[0]) for o in self.objects]
             if max(speeds, default=0.0) < 0.02:
