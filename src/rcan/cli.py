@@ -124,6 +124,8 @@ class DemoConfig:
     """Episodes per policy for the success table."""
     seed: int = 0
     """Seed."""
+    translator: Path = Path("models/translator")
+    """Shipped translator whose translations the demo draws (skipped if missing)."""
 
 
 def _demo(args: Sequence[str]) -> None:
@@ -139,6 +141,17 @@ def _demo(args: Sequence[str]) -> None:
     generate(GenerateConfig(out=out / "paired", shards=2, episodes_per_shard=2,
                             seed=config.seed, workers=2))
     print(f"wrote paired shards to {out / 'paired'}")
+    if config.translator.is_dir():
+        from rcan.sim.show import sample_frames, write_grid
+        from rcan.translator import Translator
+        from rcan.translator.visualize import translation_rows
+
+        translator = Translator.from_checkpoint(config.translator)
+        for domain in ("randomized", "target"):
+            frames = sample_frames(ShowConfig(domain=domain, objects="test", seed=config.seed))
+            path = write_grid(translation_rows(translator, frames),
+                              out / f"translation_{domain}.png")
+            print(f"wrote {path} (input | G(x) | true canonical | G's mask | G's depth)")
     rows = []
     for policy, domain in [("oracle", "canonical"), ("scripted", "randomized"),
                            ("oracle", "target")]:
