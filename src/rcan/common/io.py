@@ -49,3 +49,30 @@ def to_jsonable(obj: Any) -> Any:
     if hasattr(obj, "item") and callable(obj.item):  # numpy scalar
         return obj.item()
     return obj
+
+
+def save_run_config(
+    out: str | os.PathLike[str],
+    config: Any,
+    frozen: tuple[str, ...],
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``OUT/config.json`` for a run that can be resumed.
+
+    If a run already lives in ``out``, the fields named in ``frozen`` (what the saved weights
+    and data depend on) must match it; the others (step counts, logging) may change between
+    a run and its resumption.
+    """
+    saved = Path(out) / "config.json"
+    payload = {**to_jsonable(config), **(extra or {})}
+    if saved.exists():
+        previous = json.loads(saved.read_text())
+        for key in frozen:
+            if previous.get(key) != payload.get(key):
+                from rcan.common.errors import RcanError
+
+                raise RcanError(
+                    f"{out} holds a run with a different {key!r} (see {saved}); "
+                    "use another --out to start a new run"
+                )
+    return write_json(saved, payload)

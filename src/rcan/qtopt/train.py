@@ -15,7 +15,6 @@ simulator episodes for the same weights.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from rcan.common.errors import RcanError
-from rcan.common.io import to_jsonable, write_json
+from rcan.common.io import save_run_config, write_json
 from rcan.qtopt.actor import ExplorationConfig, QTOptActor
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.bellman import BellmanUpdater, TargetConfig, TargetNetworks
@@ -111,7 +110,8 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
     """Run (or resume) training; returns the last evaluation."""
     torch.set_num_threads(config.threads)
     out = Path(config.out)
-    _check_or_save_config(config, out)
+    save_run_config(out, config, ("obs", "domain", "network", "seed", "objects"),
+                    {"command": "rcan train-policy " + " ".join(sys.argv[2:])})
     translator = None
     if config.obs == "rcan":
         if config.translator is None:
@@ -276,16 +276,3 @@ def _save(out: Path, config: TrainPolicyConfig, learner: QLearner, targets: Targ
     replay.save(folder / "replay.h5")
     save_file({"label": label_gen.get_state(), "actor": actor.generator.get_state()},
               str(folder / "rng.safetensors"))
-
-
-def _check_or_save_config(config: TrainPolicyConfig, out: Path) -> None:
-    saved = out / "config.json"
-    payload = to_jsonable(config)
-    if saved.exists():
-        previous = json.loads(saved.read_text())
-        for key in ("obs", "domain", "network", "seed", "objects"):
-            if previous.get(key) != payload.get(key):
-                raise RcanError(f"{out} holds a run with a different {key!r} (see {saved}); "
-                                "use another --out")
-    payload["command"] = "rcan train-policy " + " ".join(sys.argv[2:])
-    write_json(saved, payload)

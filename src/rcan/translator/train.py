@@ -12,7 +12,6 @@ each evaluation set.
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 import time
@@ -31,8 +30,7 @@ from rcan.common.checkpoint import (
     load_tensors,
     save_checkpoint,
 )
-from rcan.common.errors import RcanError
-from rcan.common.io import to_jsonable, write_json
+from rcan.common.io import save_run_config, to_jsonable, write_json
 from rcan.sim.show import colorize_depth, colorize_mask, write_grid
 from rcan.translator.data import PairedArrays, batch_indices, load_paired
 from rcan.translator.inference import Translator
@@ -88,7 +86,7 @@ def train_translator(config: TrainTranslatorConfig) -> dict[str, Any]:
     """Train (or resume) and return the final metrics."""
     torch.set_num_threads(config.threads)
     out = Path(config.out)
-    _check_or_save_config(config, out)
+    save_run_config(out, config, ("model", "data", "batch_size", "seed", "max_train_samples"))
 
     train = load_paired(config.data, config.max_train_samples)
     evals = {}
@@ -236,21 +234,6 @@ def _restore(model: TranslatorModel, folder: Path) -> dict[str, Any]:
     if rng.exists():
         torch.set_rng_state(load_tensors(folder, "rng")["torch_rng"])
     return load_json(folder, "state")
-
-
-def _check_or_save_config(config: TrainTranslatorConfig, out: Path) -> None:
-    """A resumed run must keep the model and data; other settings (steps, logging) may change."""
-    saved = out / "config.json"
-    payload = to_jsonable(config)
-    if saved.exists():
-        previous = json.loads(saved.read_text())
-        for key in ("model", "data", "batch_size", "seed", "max_train_samples"):
-            if previous.get(key) != payload.get(key):
-                raise RcanError(
-                    f"{out} holds a run with a different {key!r} (see {saved}); "
-                    "use another --out to start a new run"
-                )
-    write_json(saved, payload)
 
 
 __all__ = ["TrainTranslatorConfig", "evaluate", "export", "train_translator"]
