@@ -18,15 +18,19 @@ from rcan.common.errors import RcanError
 T = TypeVar("T")
 
 
-def from_dict(cls: type[T], data: Any, where: str, path: str = "") -> T:
+def from_dict(
+    cls: type[T], data: Any, where: str, path: str = "", use_custom: bool = True
+) -> T:
     """Build dataclass ``cls`` from ``data``; fields left out keep their defaults.
 
     ``where`` names the source (e.g. a file) and ``path`` the field being read, so errors read
-    ``domain file 'x.yaml': unknown field 'lighting.azimuthh'``.
+    ``domain file 'x.yaml': unknown field 'lighting.azimuthh'``. A class with its own
+    ``from_dict`` is built by it unless ``use_custom`` is False (how that method itself can
+    delegate the plain fields back here).
     """
     if not isinstance(data, dict):
         raise RcanError(f"{_at(where, path)}expected a mapping, got {type(data).__name__}")
-    custom = getattr(cls, "from_dict", None)
+    custom = getattr(cls, "from_dict", None) if use_custom else None
     if custom is not None:
         return custom(data, f"{where}: {path}" if path else where)
     hints = typing.get_type_hints(cls)

@@ -189,7 +189,7 @@ class Domain:
         if not isinstance(textures, dict):
             raise RcanError(f"{where}: textures: expected a mapping")
         plain = {k: textures.pop(k) for k in ("pool_size", "tint") if k in textures}
-        domain = _from_plain(data, where)
+        domain = from_dict(Domain, data, where, use_custom=False)
         domain.textures = from_dict(TexturesConfig, plain, where, "textures")
         for key, value in textures.items():
             if key not in SURFACE_GROUPS:
@@ -202,22 +202,6 @@ class Domain:
         domain.effects = ImageEffects.from_dict(effects, f"{where}: effects")
         domain.validate(where)
         return domain
-
-
-def _from_plain(data: dict[str, Any], where: str) -> Domain:
-    """Sections other than textures/effects go through the generic typed loader."""
-
-    @dataclass
-    class _Plain:
-        name: str = "custom"
-        canonical: bool = False
-        lighting: LightingConfig = field(default_factory=LightingConfig)
-        camera: CameraConfig = field(default_factory=CameraConfig)
-        dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
-        resample: Literal["episode", "step"] = "episode"
-
-    plain = from_dict(_Plain, data, where)
-    return Domain(**{f.name: getattr(plain, f.name) for f in fields(_Plain)})
 
 
 def load_domain(spec: str | Path | Domain) -> Domain:
