@@ -461,7 +461,7 @@ def _child_main(
 
 
 @contextlib.contextmanager
-def _single_thread_environ() -> Iterator[None]:
+def single_thread_environ() -> Iterator[None]:
     """Set the thread-limiting variables while a child starts, so it inherits them.
 
     They must be in place before the child imports NumPy, which happens while the spawned
@@ -518,7 +518,7 @@ def run_peer_isolated(
         name="rcan-peer-kuka",
         daemon=True,
     )
-    with _single_thread_environ():
+    with single_thread_environ():
         proc.start()
     writer.close()  # the child holds the only write end now, so its death reads as EOF
     try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rcan.bench.peer_kuka import _single_thread_environ, run_peer_isolated
+from rcan.bench.peer_kuka import single_thread_environ, run_peer_isolated
 from rcan.common.io import to_jsonable, write_json
 
 
@@ -86,7 +86,7 @@ def run_ours(episodes: int, seed: int, image_size: int, domain: str, repeats: in
 def run_ours_isolated(config: SimBenchConfig) -> dict:
     """:func:`run_ours` in a fresh single-threaded process, like the peer."""
     ctx = multiprocessing.get_context("spawn")
-    with _single_thread_environ(), concurrent.futures.ProcessPoolExecutor(1, ctx) as pool:
+    with single_thread_environ(), concurrent.futures.ProcessPoolExecutor(1, ctx) as pool:
         future = pool.submit(
             run_ours, config.episodes, config.seed, config.image_size, config.domain,
             config.render_repeats,
