@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rcan.bench.peer_kuka import single_thread_environ, run_peer_isolated
+from rcan.bench.peer_kuka import run_peer_isolated, single_thread_environ
 from rcan.common.io import to_jsonable, write_json
 
 
