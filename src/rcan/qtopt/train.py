@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from rcan.common.errors import RcanError
 from rcan.common.io import save_run_config, write_json
+from rcan.distributed import wants_ray
 from rcan.qtopt.actor import ExplorationConfig, QTOptActor
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.bellman import BellmanUpdater, TargetConfig, TargetNetworks
@@ -98,20 +99,23 @@ class TrainPolicyConfig:
     """Stop with a checkpoint after this many minutes (0: no limit); rerun to continue."""
     threads: int = 1
     """PyTorch CPU threads."""
+    collectors: int = 1
+    """Collector workers; more than 1 runs the parts as Ray actors (pip install 'rcan[ray]')."""
+    bellman_updaters: int = 0
+    """Bellman-target workers (Ray actors); 0 labels batches in the trainer process."""
+    ray_address: str | None = None
+    """Ray cluster to join ('auto', 'ray://HOST:10001'; 'local' starts one): runs on Ray."""
 
 
-def _env_config(config: TrainPolicyConfig, objects: str) -> EnvConfig:
+def policy_env_config(config: TrainPolicyConfig, objects: str) -> EnvConfig:
+    """The environment of a run, with the object set ``objects``."""
     env = EnvConfig(domain=config.domain or DEFAULT_DOMAIN[config.obs])
     env.world.objects = objects
     return env
 
 
-def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
-    """Run (or resume) training; returns the last evaluation."""
-    torch.set_num_threads(config.threads)
-    out = Path(config.out)
-    save_run_config(out, config, ("obs", "domain", "network", "seed", "objects"),
-                    {"command": "rcan train-policy " + " ".join(sys.argv[2:])})
+def make_encoder(config: TrainPolicyConfig) -> ObservationEncoder:
+    """What the Q-network sees (loads the translator for obs=rcan)."""
     translator = None
     if config.obs == "rcan":
         if config.translator is None:
@@ -119,7 +123,38 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
         from rcan.translator import Translator
 
         translator = Translator.from_checkpoint(config.translator)
-    encoder = ObservationEncoder(config.obs, translator)
+    return ObservationEncoder(config.obs, translator)
+
+
+@dataclass
+class TrainerParts:
+    """The trainer side of a run, built and resumed the same way by every wiring."""
+
+    learner: QLearner
+    """Online network and optimiser."""
+    targets: TargetNetworks
+    """Polyak-averaged and lagged target networks."""
+    bellman: BellmanUpdater
+    """Labels batches with the targets above."""
+    actor: QTOptActor
+    """The in-process actor (a Ray run keeps it only for its checkpointed RNG state)."""
+    replay: MixedReplay
+    """Off-policy and on-policy buffers."""
+    state: dict[str, Any]
+    """Counters and the learning curve (saved as state.json)."""
+    rng: np.random.Generator
+    """Draws replay batches."""
+    label_gen: torch.Generator
+    """CEM noise of the Bellman targets."""
+
+
+def build_trainer_parts(config: TrainPolicyConfig) -> TrainerParts:
+    """Check or write ``OUT/config.json``, build the parts, and restore ``OUT/checkpoint``."""
+    torch.set_num_threads(config.threads)
+    out = Path(config.out)
+    save_run_config(out, config, ("obs", "domain", "network", "seed", "objects"),
+                    {"command": "rcan train-policy " + " ".join(sys.argv[2:])})
+    encoder = make_encoder(config)
     config.network.in_channels = CHANNELS[config.obs]
 
     torch.manual_seed(config.seed)
@@ -130,9 +165,8 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
     actor = QTOptActor(QNetwork(config.network), encoder, config.act_cem, config.exploration,
                        config.seed)
     actor.load_weights(network.state_dict())
-    collector = Collector(_env_config(config, config.objects), actor)
-    side = collector.env.config.image_height, collector.env.config.image_width
-    image_shape = (*side, CHANNELS[config.obs])
+    env = policy_env_config(config, config.objects)
+    image_shape = (env.image_height, env.image_width, CHANNELS[config.obs])
     replay = MixedReplay(
         ReplayBuffer(config.offline_capacity, image_shape, ACTION_DIM),
         ReplayBuffer(config.online_capacity, image_shape, ACTION_DIM),
@@ -151,7 +185,20 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
         actor.rng.bit_generator.state = state["actor_rng"]
         actor.load_weights(network.state_dict())
         print(f"resuming at {state['grasps']} grasps, cycle {state['cycle']}")
+    return TrainerParts(learner, targets, bellman, actor, replay, state, rng, label_gen)
 
+
+def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
+    """Run (or resume) training; returns the last evaluation."""
+    if wants_ray(config):
+        from rcan.distributed.train import train_policy_ray
+
+        return train_policy_ray(config)
+    parts = build_trainer_parts(config)
+    learner, targets, bellman, actor = parts.learner, parts.targets, parts.bellman, parts.actor
+    replay, state, rng, label_gen = parts.replay, parts.state, parts.rng, parts.label_gen
+    collector = Collector(policy_env_config(config, config.objects), actor)
+    out = Path(config.out)
     writer = SummaryWriter(str(out / "tb"))
     started = time.perf_counter()
     seconds_before = float(state.get("train_seconds", 0.0))
@@ -169,7 +216,7 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
 
     while state["grasps"] < config.grasps:
         cycle = int(state["cycle"])
-        collected = collector.collect(config.episodes_per_cycle, seed=_cycle_seed(config, cycle))
+        collected = collector.collect(config.episodes_per_cycle, seed=cycle_seed(config, cycle))
         replay.online.add(collected.transitions)
         state["grasps"] += collected.episodes
         state["successes_collected"] += collected.successes
@@ -205,15 +252,16 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
             config.eval_every_grasps)
         done = grasps >= config.grasps
         if crossed or done:
-            last_eval = _evaluate(config, actor, grasps, learner.steps)
+            last_eval = evaluate_policy(config, actor, grasps, learner.steps)
             state["curve"].append(last_eval)
             writer.add_scalar("eval/success", last_eval["success"], grasps)
-            _write_curve(out, state["curve"])
+            write_curve(out, state["curve"])
         elapsed = seconds_before + time.perf_counter() - started
         out_of_time = config.time_limit_min > 0 and elapsed > 60 * config.time_limit_min
         if done or out_of_time or state["cycle"] % config.checkpoint_every_cycles == 0:
             state["train_seconds"] = elapsed
-            _save(out, config, learner, targets, replay, state, rng, actor, label_gen)
+            save_training_state(out, config, learner, targets, replay, state, rng, actor,
+                                label_gen)
         if out_of_time:
             print(f"time limit reached at {grasps} grasps; rerun the same command to continue")
             break
@@ -230,23 +278,26 @@ def _bootstrap(config: TrainPolicyConfig, actor: QTOptActor, collector: Collecto
     saved = actor.exploration.scripted_fraction
     actor.exploration.scripted_fraction = 1.0
     try:
-        return collector.collect(config.bootstrap_episodes, seed=_cycle_seed(config, -1))
+        return collector.collect(config.bootstrap_episodes, seed=cycle_seed(config, -1))
     finally:
         actor.exploration.scripted_fraction = saved
 
 
-def _cycle_seed(config: TrainPolicyConfig, cycle: int) -> int:
+def cycle_seed(config: TrainPolicyConfig, cycle: int) -> int:
+    """Seed of collection cycle ``cycle`` (-1: the bootstrap)."""
     return int(np.random.SeedSequence([config.seed, cycle + 1]).generate_state(1)[0])
 
 
-def _evaluate(config: TrainPolicyConfig, actor: QTOptActor, grasps: int, steps: int
-              ) -> dict[str, Any]:
-    result = evaluate_actor(actor, _env_config(config, config.eval_objects),
+def evaluate_policy(config: TrainPolicyConfig, actor: QTOptActor, grasps: int, steps: int
+                    ) -> dict[str, Any]:
+    """One learning-curve point: greedy success on the held-out objects."""
+    result = evaluate_actor(actor, policy_env_config(config, config.eval_objects),
                             config.eval_episodes, seed=10_000 + config.seed)
     return {"grasps": grasps, "gradient_steps": steps, **result}
 
 
-def _write_curve(out: Path, curve: list[dict[str, Any]]) -> None:
+def write_curve(out: Path, curve: list[dict[str, Any]]) -> None:
+    """``curve.json`` and ``curve.png``."""
     write_json(out / "curve.json", curve)
     import matplotlib
 
@@ -268,9 +319,11 @@ def _write_curve(out: Path, curve: list[dict[str, Any]]) -> None:
     tmp.replace(out / "curve.png")
 
 
-def _save(out: Path, config: TrainPolicyConfig, learner: QLearner, targets: TargetNetworks,
-          replay: MixedReplay, state: dict[str, Any], rng: np.random.Generator,
-          actor: QTOptActor, label_gen: torch.Generator) -> None:
+def save_training_state(out: Path, config: TrainPolicyConfig, learner: QLearner,
+                        targets: TargetNetworks, replay: MixedReplay, state: dict[str, Any],
+                        rng: np.random.Generator, actor: QTOptActor,
+                        label_gen: torch.Generator) -> None:
+    """``OUT/checkpoint``: networks, optimiser, state, replay buffers and RNG states."""
     state = {**state, "rng": rng.bit_generator.state, "actor_rng": actor.rng.bit_generator.state}
     folder = save_qtopt(out / "checkpoint", learner, targets, state, config)
     replay.save(folder / "replay.h5")
