@@ -114,6 +114,18 @@ def _evaluate(args: Sequence[str]) -> None:
     print(json.dumps(evaluate(config), indent=2))
 
 
+def _export(args: Sequence[str]) -> None:
+    from rcan.transfer.export import ExportConfig, export
+
+    config = tyro.cli(ExportConfig, args=args, prog="rcan export")
+    meta = export(config)
+    check = meta["check"]
+    print(f"wrote {config.out}/policy.onnx and policy.json (obs {meta['spec']['obs']}); "
+          f"onnxruntime vs PyTorch on {check['observations']} random observations: "
+          f"max action difference {check['max_action_difference']:.2g}, "
+          f"max Q difference {check['max_q_difference']:.2g}")
+
+
 @dataclass
 class DemoConfig:
     """Settings of ``rcan demo``: what exists of the pipeline, end to end, in a few minutes."""
@@ -174,6 +186,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "train-translator": (_train_translator, "train the RCAN generator on paired shards"),
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
+    "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),
     "bench": (_bench, "benchmarks: 'rcan bench sim', 'rcan bench translator'"),
 }
 
