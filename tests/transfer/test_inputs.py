@@ -9,6 +9,7 @@ import pytest
 
 from rcan.common.errors import RcanError
 from rcan.transfer import GraspPolicy
+from rcan.transfer.inputs import check_images
 
 IMAGE = np.zeros((64, 64, 3), np.uint8)
 
@@ -61,3 +62,14 @@ def test_accepted_gripper_and_height_forms(canonical_policy: GraspPolicy, closed
     reference = canonical_policy.act(IMAGE, 1, 0.1, seed=0)
     assert canonical_policy.act(IMAGE, closed, np.array([0.1], np.float32), seed=0) == reference
     assert canonical_policy.act(IMAGE, closed, 0.1, seed=0) == reference
+
+
+def test_read_only_images_are_copied_once() -> None:
+    # PIL's and Ray's arrays are read-only; torch.from_numpy must not alias them
+    image = IMAGE.copy()
+    image.flags.writeable = False
+    checked = check_images(image, (64, 64), batched=False)
+    assert checked.flags.writeable and checked.flags.c_contiguous
+    assert checked.shape == (1, 64, 64, 3)
+    writable = np.zeros((2, 64, 64, 3), np.uint8)
+    assert check_images(writable, (64, 64), batched=True) is writable  # no needless copy

@@ -55,4 +55,4 @@ def center_crop_resize(
     if window.shape[:2] == (out_h, out_w):
         return window
     resized = Image.fromarray(window).resize((out_w, out_h), Image.Resampling.BOX)
-    return np.asarray(resized, dtype=np.uint8)
+    return np.array(resized, dtype=np.uint8)  # a writable copy (PIL's buffer is read-only)

@@ -39,7 +39,9 @@ def check_images(rgb: Any, size: tuple[int, int], batched: bool) -> np.ndarray:
             f"{name} is {images.shape[1]} x {images.shape[2]} but the policy expects "
             f"{h} x {w}: fit camera images with rcan.transfer.center_crop_resize(rgb, ({h}, {w}))"
         )
-    return np.ascontiguousarray(images)
+    # contiguous and writable (a copy only when needed: PIL's and Ray's arrays are read-only,
+    # which torch.from_numpy warns about)
+    return np.require(images, np.uint8, ("C", "W"))
 
 
 def check_gripper_closed(value: Any, count: int, batched: bool) -> np.ndarray:
@@ -53,7 +55,7 @@ def check_gripper_closed(value: Any, count: int, batched: bool) -> np.ndarray:
     if bad.any():
         index = int(np.argmax(bad))
         where = f"gripper_closed[{index}]" if batched else "gripper_closed"
-        raise RcanError(f"{where} must be True/False or 0/1, got {array[index]!r}")
+        raise RcanError(f"{where} must be True/False or 0/1, got {array[index].item()!r}")
     return array.astype(np.float32)
 
 
@@ -70,7 +72,7 @@ def check_height(value: Any, count: int, batched: bool) -> np.ndarray:
         where = f"height[{index}]" if batched else "height"
         raise RcanError(
             f"{where} must be finite metres above the tray bottom in [{low}, {high}], "
-            f"got {array[index]!r}"
+            f"got {array[index].item()!r}"
         )
     return array.astype(np.float32)
 
