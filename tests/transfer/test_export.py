@@ -91,3 +91,13 @@ def test_export_errors(tmp_path: Path, exported: dict[str, Path],
     (tmp_path / "policy.json").write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(RcanError, match="not an rcan export"):
         OnnxGraspPolicy.from_pretrained(tmp_path)
+
+
+def test_malformed_spec_is_one_line(tmp_path: Path, exported: dict[str, Path]) -> None:
+    meta = json.loads((exported["canonical"] / "policy.json").read_text())
+    meta["spec"]["cem_samples"] = "eight"
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "policy.json").write_text(json.dumps(meta))
+    with pytest.raises(RcanError, match=r"spec: cem_samples: expected an integer, got 'eight'"):
+        OnnxGraspPolicy.from_pretrained(folder)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.transfer.action import RAW_SIZE, GraspAction
 from rcan.transfer.inputs import check_gripper_closed, check_height, check_images
@@ -55,12 +56,7 @@ class ActingSpec:
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ActingSpec:
         """From :meth:`to_dict`'s output, with a one-line error naming ``where``."""
-        if not isinstance(data, dict):
-            raise RcanError(f"{where}: expected a mapping for the acting spec")
-        try:
-            spec = cls(**data)
-        except TypeError as err:
-            raise RcanError(f"{where}: bad acting spec ({err})") from None
+        spec = from_dict(cls, data, where, use_custom=False)  # checks names and types
         if spec.continuous_dims + spec.discrete_dims != RAW_SIZE:
             raise RcanError(f"{where}: acting spec must describe {RAW_SIZE} action dims")
         return spec
