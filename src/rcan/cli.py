@@ -56,10 +56,11 @@ def _rollout(args: Sequence[str]) -> None:
 
 def _bench(args: Sequence[str]) -> None:
     if not args or args[0] in ("-h", "--help"):
-        print("usage: rcan bench {sim,translator,qtopt} [--help]\n\n"
+        print("usage: rcan bench {sim,translator,qtopt,ray} [--help]\n\n"
               "  sim         our environment vs pybullet's KukaDiverseObjectEnv, side by side\n"
               "  translator  latency of one 64 x 64 translation on 2 threads\n"
-              "  qtopt       acting latency, batched vs looped CEM, training throughput")
+              "  qtopt       acting latency, batched vs looped CEM, training throughput\n"
+              "  ray         collection episodes/s with 1 and 2 Ray collector actors")
         return
     if args[0] == "translator":
         from rcan.bench.translator_bench import TranslatorBenchConfig, bench_translator
@@ -77,8 +78,21 @@ def _bench(args: Sequence[str]) -> None:
         q = bench_qtopt(qconfig)
         print(json.dumps({k: v for k, v in q.items() if k != "cem"}, indent=2))
         return
+    if args[0] == "ray":
+        from rcan.bench.ray_bench import RayBenchConfig, bench_ray
+
+        rconfig = tyro.cli(RayBenchConfig, args=args[1:], prog="rcan bench ray")
+        r = bench_ray(rconfig)
+        rates = ", ".join(f"{n}: {e:.2f}" for n, e in zip(r["collectors"], r["episodes_per_s"],
+                                                           strict=True))
+        ratio = r["ratio_2_over_1"]
+        print(f"episodes/s by collectors {rates}"
+              + (f" | 2 over 1: {ratio:.2f}x" if ratio is not None else "")
+              + f" -> {rconfig.out}")
+        return
     if args[0] != "sim":
-        raise RcanError(f"unknown benchmark {args[0]!r}: expected sim, translator or qtopt")
+        raise RcanError(
+            f"unknown benchmark {args[0]!r}: expected sim, translator, qtopt or ray")
     from rcan.bench.sim_bench import SimBenchConfig, bench_sim
 
     config = tyro.cli(SimBenchConfig, args=args[1:], prog="rcan bench sim")
@@ -187,7 +201,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
     "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),
-    "bench": (_bench, "benchmarks: 'rcan bench sim', 'rcan bench translator'"),
+    "bench": (_bench, "benchmarks: 'rcan bench sim|translator|qtopt|ray'"),
 }
 
 

@@ -24,7 +24,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -64,7 +64,11 @@ class GenerateConfig:
     seed: int = 0
     """Base seed; shard i uses (seed, i)."""
     workers: int = 1
-    """Parallel worker processes."""
+    """Parallel worker processes (with --ray and no address: CPUs of the local Ray, 1: all)."""
+    ray: bool = False
+    """Make shards as Ray tasks (pip install 'rcan[ray]'); same bytes as a local run."""
+    ray_address: str | None = None
+    """Ray cluster to make shards on ('auto', 'ray://HOST:10001'); implies --ray."""
     env: EnvConfig = field(default_factory=EnvConfig)
     """Environment settings (image size, objects and domain above take precedence)."""
 
@@ -78,22 +82,43 @@ def generate(config: GenerateConfig) -> list[int]:
     # Fail fast on a bad domain or object set, before any worker starts.
     load_domain(env_config.domain)
     object_set(env_config.world.objects)
+    if config.ray or config.ray_address is not None:
+        from rcan.distributed import require_ray
+
+        require_ray()
     out = Path(config.out)
     saved = out / "config.json"
     payload = to_jsonable(config)
     payload["out"] = str(out)
     if saved.exists():
         previous = json.loads(saved.read_text())
-        previous["out"], previous["workers"] = str(out), config.workers
-        if previous != {**payload, "workers": config.workers}:
+        previous["out"] = str(out)
+        if _content_settings(previous) != _content_settings(payload):
             raise RcanError(
                 f"{out} holds a dataset made with different settings (see {saved}); "
                 "use another --out or the same settings to resume"
             )
     else:
         write_json(saved, payload)
+    desc = f"generate {config.kind}"
+    if config.ray or config.ray_address is not None:
+        from rcan.distributed.generate import run_shards_ray
+
+        cpus = config.workers if config.workers > 1 else None
+        return run_shards_ray(functools.partial(record_shard, config),
+                              functools.partial(write_recorded, config), range(config.shards),
+                              out, desc, config.ray_address, cpus)
     make = functools.partial(make_shard, config)
-    return run_shards(make, range(config.shards), out, config.workers, f"generate {config.kind}")
+    return run_shards(make, range(config.shards), out, config.workers, desc)
+
+
+#: Settings that decide how shards are made, not what they hold: a folder may be resumed
+#: with other values (the bytes do not depend on them).
+_EXECUTION_SETTINGS = ("workers", "ray", "ray_address")
+
+
+def _content_settings(saved: dict) -> dict:
+    return {k: v for k, v in saved.items() if k not in _EXECUTION_SETTINGS}
 
 
 def _env_config(config: GenerateConfig) -> EnvConfig:
@@ -116,6 +141,19 @@ def shard_seed(seed: int, index: int) -> int:
 
 def make_shard(config: GenerateConfig, index: int) -> None:
     """Run the episodes of shard ``index`` and write it (called in a worker process)."""
+    write_recorded(config, index, *record_shard(config, index))
+
+
+def write_recorded(config: GenerateConfig, index: int, arrays: dict[str, np.ndarray],
+                   meta: dict[str, Any]) -> None:
+    """Write what :func:`record_shard` returned as shard ``index`` (atomically)."""
+    write_shard(shard_path(config.out, index), config.kind, arrays, meta)
+
+
+def record_shard(config: GenerateConfig, index: int
+                 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Run the episodes of shard ``index``; return its arrays and metadata, unwritten (a Ray
+    task returns them, so the driver writes every shard whatever machine played it)."""
     env = GraspEnv(_env_config(config))
     rng = np.random.default_rng(shard_seed(config.seed, index) + 1)
     rows: dict[str, list[np.ndarray]] = {}
@@ -154,7 +192,7 @@ def make_shard(config: GenerateConfig, index: int) -> None:
         "class_names": list(CLASS_NAMES),
         "depth_units": f"metres (z-depth); {FAR} where nothing is hit",
     }
-    write_shard(shard_path(config.out, index), config.kind, arrays, meta)
+    return arrays, meta
 
 
 def _policy(name: str, rng: np.random.Generator) -> Policy:

@@ -58,9 +58,7 @@ def run_shards(
     the pool the same way and re-raises ``KeyboardInterrupt``.
     """
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    clean_partial(root)
-    todo = [i for i in dict.fromkeys(int(i) for i in indices) if not _exists(root, i)]
+    todo = missing_shards(root, indices)
     if not todo:
         return []
     produced: list[int] = []
@@ -81,6 +79,15 @@ def run_shards(
             produced.append(index)
             bar.update(1)
     return sorted(produced)
+
+
+def missing_shards(root: Path, indices: Sequence[int]) -> list[int]:
+    """Create ``root``, remove temp files a killed run left there, and return the indices
+    (deduplicated, in order) whose shard is not complete yet. Every shard driver starts here,
+    so local and Ray runs resume each other's folders."""
+    root.mkdir(parents=True, exist_ok=True)
+    clean_partial(root)
+    return [i for i in dict.fromkeys(int(i) for i in indices) if not _exists(root, i)]
 
 
 def _exists(root: Path, index: int) -> bool:

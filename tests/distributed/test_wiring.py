@@ -1,0 +1,68 @@
+"""Choosing the wiring, bad worker counts and a missing Ray: one-line errors, nothing written.
+None of these tests needs Ray installed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rcan.cli import main
+from rcan.common.errors import RcanError
+from rcan.distributed import require_ray, wants_ray
+from rcan.qtopt.train import TrainPolicyConfig
+
+RAY_MISSING = "ray is not installed: pip install 'rcan[ray]'"
+
+
+@pytest.mark.parametrize(
+    ("settings", "ray"),
+    [({}, False), ({"collectors": 2}, True), ({"bellman_updaters": 1}, True),
+     ({"ray_address": "auto"}, True)],
+)
+def test_only_scale_out_settings_ask_for_ray(settings: dict, ray: bool) -> None:
+    assert wants_ray(TrainPolicyConfig(**settings)) is ray
+
+
+def test_bad_worker_counts_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(RcanError, match="--bellman-updaters must be >= 0, got -1"):
+        wants_ray(TrainPolicyConfig(bellman_updaters=-1))
+    out = tmp_path / "run"
+    assert main(["train-policy", "--collectors", "0", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "rcan train-policy: error: train-policy: --collectors must be >= 1, got 0"
+    assert not out.exists()
+
+
+def test_missing_ray_is_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` fail
+    with pytest.raises(RcanError, match=re.escape(RAY_MISSING)):
+        require_ray()
+    run, data = tmp_path / "run", tmp_path / "data"
+    assert main(["train-policy", "--collectors", "2", "--out", str(run)]) == 2
+    assert capsys.readouterr().err.strip() == f"rcan train-policy: error: {RAY_MISSING}"
+    assert main(["generate", "--ray", "--shards", "1", "--out", str(data)]) == 2
+    assert capsys.readouterr().err.strip() == f"rcan generate: error: {RAY_MISSING}"
+    assert main(["bench", "ray", "--out", str(tmp_path / "b.json")]) == 2
+    assert capsys.readouterr().err.strip() == f"rcan bench: error: {RAY_MISSING}"
+    assert not run.exists() and not data.exists() and not (tmp_path / "b.json").exists()
+
+
+def test_rcan_imports_without_ray() -> None:
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "import rcan, rcan.cli, rcan.qtopt.train, rcan.data.generate, rcan.bench.ray_bench\n"
+        "import rcan.distributed.train, rcan.distributed.generate, rcan.distributed.workers\n"
+        "assert sys.modules['ray'] is None\n"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert done.returncode == 0, done.stderr
