@@ -20,10 +20,10 @@ def test_shapes_and_parameter_budget(channels: int) -> None:
     net = QNetwork(QNetworkConfig(in_channels=channels))
     images, scalars = _inputs(2, channels)
     features = net.encode(images)
-    assert features.shape == (2, *net.feature_shape()) == (2, 64, 8, 8)
+    assert features.shape == (2, *net.feature_shape()) == (2, 32, 8, 8)
     assert net.q_logits(features, scalars, torch.zeros(2, 5, 7)).shape == (2, 5)
     assert net(images, scalars, torch.zeros(2, 7)).shape == (2,)
-    assert 150_000 <= parameter_count(net) <= 1_500_000
+    assert 50_000 <= parameter_count(net) <= 1_500_000
 
 
 def test_encode_once_equals_naive_forward_and_q_is_a_probability() -> None:
@@ -60,3 +60,14 @@ def test_rejects_float_images() -> None:
     net = QNetwork(QNetworkConfig(channels=8))
     with pytest.raises(TypeError, match="uint8"):
         net.encode(torch.zeros(1, 3, 64, 64))
+
+
+def test_height_is_scaled_before_its_dense_layer() -> None:
+    """Metres (0-0.35) would be a near-constant input next to the 0/1 gripper bit."""
+    net = QNetwork(QNetworkConfig(channels=8, hidden=16, height_scale=10.0)).eval()
+    seen: list[torch.Tensor] = []
+    net.state_fc.register_forward_hook(lambda _m, inputs, _out: seen.append(inputs[0]))
+    images, _ = _inputs(1, 3)
+    with torch.no_grad():
+        net(images, torch.tensor([[1.0, 0.25]]), torch.zeros(1, 7))
+    torch.testing.assert_close(seen[0], torch.tensor([[1.0, 2.5]]))

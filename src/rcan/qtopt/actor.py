@@ -18,7 +18,7 @@ from rcan.qtopt.cem import ACT_CEM, CEMConfig
 from rcan.qtopt.networks import QNetwork
 from rcan.qtopt.observation import ObservationEncoder
 from rcan.qtopt.policy import cem_argmax
-from rcan.sim.env import ACTION_DIM, TERMINATE, GraspEnv
+from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE, GraspEnv
 from rcan.sim.policies import ScriptedExplorer
 
 
@@ -33,6 +33,17 @@ class ExplorationConfig:
     after a couple of steps)."""
     scripted_fraction: float = 0.1
     """Fraction of collected episodes played by the scripted explorer instead."""
+    scripted_terminate: float = 0.02
+    """Chance per scripted step of also asking to terminate."""
+    scripted_gripper_noise: float = 0.05
+    """Chance per scripted step that the close/open bits are redrawn at random."""
+    scripted_random_move: float = 0.15
+    """Chance per scripted step that the move (translation and rotation) is uniformly random."""
+
+    # Why the scripted episodes get noise: the script only closes at the bottom, only ends after
+    # closing and never moves up, so without it the Q-function never sees a closed gripper high
+    # up, a lift check elsewhere, or most moves, and extrapolates to them freely; CEM then finds
+    # those extrapolations (the greedy policy closes, terminates or rises at once).
 
 
 @dataclass
@@ -88,6 +99,17 @@ class QTOptActor:
         action[TERMINATE] = float(self.rng.random() < self.exploration.random_terminate)
         return action
 
+    def perturb_scripted(self, action: np.ndarray) -> np.ndarray:
+        """The scripted action with its discrete bits randomly redrawn (see ExplorationConfig)."""
+        action = np.array(action, np.float32)
+        if self.rng.random() < self.exploration.scripted_random_move:
+            action[:CLOSE] = self.rng.uniform(-1, 1, CLOSE)
+        if self.rng.random() < self.exploration.scripted_gripper_noise:
+            action[CLOSE:OPEN + 1] = self.rng.integers(0, 2, 2)
+        if self.rng.random() < self.exploration.scripted_terminate:
+            action[TERMINATE] = 1.0
+        return action
+
     def run_episode(self, env: GraspEnv, explore: bool = True, seed: int | None = None) -> Episode:
         """Reset ``env`` and play one episode; returns its transitions."""
         obs, _ = env.reset(seed=seed)
@@ -99,7 +121,7 @@ class QTOptActor:
         image = self.encoder(obs["image"][None])[0]
         while True:
             if scripted is not None:
-                action = scripted.act(obs)
+                action = self.perturb_scripted(scripted.act(obs))
             elif explore and self.rng.random() < self.exploration.epsilon:
                 action = self.random_action()
             else:

@@ -79,7 +79,7 @@ class TrainPolicyConfig:
     """Q-network shape (input channels follow obs)."""
     act_cem: CEMConfig = field(default_factory=lambda: ACT_CEM)
     """CEM for acting."""
-    target_cem: CEMConfig = field(default_factory=lambda: CEMConfig(samples=32, elites=4,
+    target_cem: CEMConfig = field(default_factory=lambda: CEMConfig(samples=16, elites=4,
                                                                      iterations=1))
     """CEM for the max in the Bellman target (cheaper than acting: it runs for every sample
     of every batch)."""
