@@ -43,7 +43,7 @@ class RayBenchConfig:
 
     collectors: tuple[int, ...] = (1, 2)
     """Collector counts to time, one after the other (e.g. 1 2 4 8 16 on a bigger machine)."""
-    episodes: int = 64
+    episodes: int = 96
     """Episodes played per count (the same seeded chunks for every count)."""
     chunk: int = 2
     """Episodes per request to a collector (small: the last chunks leave few cores idle)."""

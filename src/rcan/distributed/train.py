@@ -66,6 +66,7 @@ from rcan.distributed.workers import (
     Labels,
     derived_seed,
     peak_rss_mb,
+    rss_mb,
 )
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.train import (
@@ -185,26 +186,9 @@ class RayTrainer:
         self.parts: TrainerParts = build_trainer_parts(config)
         self.state = self.parts.state
         self.out = Path(config.out)
-        worker_config = _portable(config)
-        env_config = policy_env_config(config, config.objects)
-        # Ray sets OMP_NUM_THREADS to an actor's num_cpus before it imports anything, and the
-        # workers pin torch to one thread (workers.single_threaded). No runtime_env: it would
-        # spawn a fresh process per actor instead of reusing Ray's pre-started ones.
-        options = {"max_restarts": 0, "max_task_retries": 0}
-        collector = ray.remote(num_cpus=1, **options)(CollectorWorker)
-        updater = ray.remote(num_cpus=1, **options)(BellmanWorker)
-        # The evaluator idles between curve points, so it reserves no CPU of its own.
-        evaluator = ray.remote(num_cpus=0, **options)(EvaluatorWorker)
-        self.collectors = [
-            _Slot(ray, f"collector {i}", lambda _: collector.remote(worker_config, env_config))
-            for i in range(config.collectors)
-        ]
-        self.updaters = [
-            _Slot(ray, f"bellman {i}",
-                  lambda incarnation, i=i: updater.remote(worker_config, i, incarnation))
-            for i in range(config.bellman_updaters)
-        ]
-        self.evaluator = _Slot(ray, "evaluator", lambda _: evaluator.remote(worker_config))
+        self.collectors: list[_Slot] = []
+        self.updaters: list[_Slot] = []
+        self.evaluator: _Slot | None = None
         self.weights = WeightPublisher(ray)
         self.target_weights = WeightPublisher(ray)
         per_chunk = max(round(config.updates_per_episode * config.episodes_per_cycle), 0)
@@ -239,6 +223,7 @@ class RayTrainer:
         self.bar = tqdm(total=config.grasps, initial=state["grasps"],
                         desc=f"train-policy {config.obs} (ray)", unit="grasp")
         try:
+            self._start_workers()
             self._publish()
             if state["grasps"] == 0:
                 self._bootstrap()
@@ -247,7 +232,8 @@ class RayTrainer:
             self.bar.close()
             self.writer.close()
             for slot in [*self.collectors, *self.updaters, self.evaluator]:
-                slot.kill()
+                if slot is not None:
+                    slot.kill()
         last_eval: dict[str, Any] = state["curve"][-1] if state["curve"] else {}
         if finished and last_eval:
             write_json(self.out / "metrics.json", {
@@ -255,6 +241,29 @@ class RayTrainer:
                 "distributed": self._report(),
             })
         return last_eval
+
+    def _start_workers(self) -> None:
+        ray, config = self.ray, self.config
+        worker_config = _portable(config)
+        env_config = policy_env_config(config, config.objects)
+        # Ray sets OMP_NUM_THREADS to an actor's num_cpus before it imports anything, and the
+        # workers pin torch to one thread (workers.single_threaded). No runtime_env: it would
+        # spawn a fresh process per actor instead of reusing Ray's pre-started ones.
+        options = {"max_restarts": 0, "max_task_retries": 0}
+        collector = ray.remote(num_cpus=1, **options)(CollectorWorker)
+        updater = ray.remote(num_cpus=1, **options)(BellmanWorker)
+        # The evaluator idles between curve points, so it reserves no CPU of its own.
+        evaluator = ray.remote(num_cpus=0, **options)(EvaluatorWorker)
+        self.collectors = [
+            _Slot(ray, f"collector {i}", lambda _: collector.remote(worker_config, env_config))
+            for i in range(config.collectors)
+        ]
+        self.updaters = [
+            _Slot(ray, f"bellman {i}",
+                  lambda incarnation, i=i: updater.remote(worker_config, i, incarnation))
+            for i in range(config.bellman_updaters)
+        ]
+        self.evaluator = _Slot(ray, "evaluator", lambda _: evaluator.remote(worker_config))
 
     def _bootstrap(self) -> None:
         """Scripted-explorer chunks into the off-policy buffer (no gradient steps)."""
@@ -388,6 +397,8 @@ class RayTrainer:
                          self.steps_since_log / max(self.step_seconds, 1e-9), grasps)
             for key, value in self.logs.items():
                 w.add_scalar(f"learner/{key}", value, grasps)
+        # flat once the preallocated replay has been written through (see metrics' replay_mb)
+        w.add_scalar("memory/rss_mb/driver", rss_mb(), grasps)
         lag = p.learner.steps - result.weights_steps
         w.add_scalar("distributed/policy_lag_steps", lag, grasps)
         w.add_scalar("distributed/owed_steps", self.limiter.owed, grasps)
