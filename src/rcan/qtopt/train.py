@@ -15,6 +15,7 @@ simulator episodes for the same weights.
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ class TrainPolicyConfig:
     """Object set to train on."""
     eval_objects: str = "test"
     """Object set to evaluate on (held out)."""
+    env: EnvConfig = field(default_factory=EnvConfig)
+    """The grasping MDP (image size, steps, action scales, world); its ``domain`` and
+    ``world.objects`` are replaced by the settings above."""
     out: Path = Path("runs/policy")
     """Output folder; an existing run there is resumed."""
     seed: int = 0
@@ -109,7 +113,8 @@ class TrainPolicyConfig:
 
 def policy_env_config(config: TrainPolicyConfig, objects: str) -> EnvConfig:
     """The environment of a run, with the object set ``objects``."""
-    env = EnvConfig(domain=config.domain or DEFAULT_DOMAIN[config.obs])
+    env = copy.deepcopy(config.env)
+    env.domain = config.domain or DEFAULT_DOMAIN[config.obs]
     env.world.objects = objects
     return env
 
@@ -152,7 +157,9 @@ def build_trainer_parts(config: TrainPolicyConfig) -> TrainerParts:
     """Check or write ``OUT/config.json``, build the parts, and restore ``OUT/checkpoint``."""
     torch.set_num_threads(config.threads)
     out = Path(config.out)
-    save_run_config(out, config, ("obs", "domain", "network", "seed", "objects"),
+    env = policy_env_config(config, config.objects)
+    config.network.image_height, config.network.image_width = env.image_height, env.image_width
+    save_run_config(out, config, ("obs", "domain", "env", "network", "seed", "objects"),
                     {"command": "rcan train-policy " + " ".join(sys.argv[2:])})
     encoder = make_encoder(config)
     config.network.in_channels = CHANNELS[config.obs]
@@ -165,7 +172,6 @@ def build_trainer_parts(config: TrainPolicyConfig) -> TrainerParts:
     actor = QTOptActor(QNetwork(config.network), encoder, config.act_cem, config.exploration,
                        config.seed)
     actor.load_weights(network.state_dict())
-    env = policy_env_config(config, config.objects)
     image_shape = (env.image_height, env.image_width, CHANNELS[config.obs])
     replay = MixedReplay(
         ReplayBuffer(config.offline_capacity, image_shape, ACTION_DIM),
