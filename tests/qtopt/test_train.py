@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from rcan.common.checkpoint import save_checkpoint
 from rcan.common.errors import RcanError
@@ -14,8 +16,8 @@ from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.cem import CEMConfig
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import ObservationEncoder
-from rcan.qtopt.replay import FIELDS
-from rcan.qtopt.train import TrainPolicyConfig, train_policy
+from rcan.qtopt.replay import FIELDS, MixedReplay
+from rcan.qtopt.train import TrainPolicyConfig, build_trainer_parts, train_policy
 from rcan.sim.env import EnvConfig, GraspEnv
 from rcan.translator import Translator
 from rcan.translator.networks import GeneratorConfig, UNetGenerator
@@ -79,3 +81,30 @@ def test_tiny_run_then_resume(tmp_path: Path) -> None:
     for name in ("online", "target_polyak", "target_lagged", "optimizer"):
         assert (tmp_path / "checkpoint" / f"{name}.safetensors").exists()
     assert np.isfinite(metrics["success"])
+
+
+def test_finetune_starts_from_a_run_and_keeps_its_replay(tmp_path: Path) -> None:
+    sim = tmp_path / "sim"
+    train_policy(_config(sim, 6))
+    sim_replay = MixedReplay.load(sim / "checkpoint" / "replay.h5")
+    sim_rows = len(sim_replay.offline) + len(sim_replay.online)
+    sim_online = load_file(str(sim / "checkpoint" / "online.safetensors"))
+
+    config = _config(tmp_path / "target", 2)
+    config.domain, config.init_from, config.eval_every_grasps = "target", sim, 100
+    parts = build_trainer_parts(config)
+    assert parts.state["bootstrap_done"] and len(parts.replay.offline) == sim_rows
+    for name, value in parts.learner.network.state_dict().items():
+        torch.testing.assert_close(value, sim_online[name])
+
+    train_policy(config)
+    state = json.loads((tmp_path / "target" / "checkpoint" / "state.json").read_text())
+    assert state["grasps"] == 2  # only target grasps count; no scripted bootstrap ran
+
+
+def test_finetune_refuses_another_observation_mode(tmp_path: Path, translator: Path) -> None:
+    train_policy(_config(tmp_path / "sim", 6))
+    config = _config(tmp_path / "rcan", 2)
+    config.obs, config.translator, config.init_from = "rcan", translator, tmp_path / "sim"
+    with pytest.raises(RcanError, match="obs='canonical'"):
+        build_trainer_parts(config)

@@ -28,6 +28,7 @@ from safetensors.torch import load_file, save_file
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from rcan.common.checkpoint import load_json, load_tensors
 from rcan.common.errors import RcanError
 from rcan.common.io import save_run_config, write_json
 from rcan.distributed import wants_ray
@@ -103,6 +104,9 @@ class TrainPolicyConfig:
     """Stop with a checkpoint after this many minutes (0: no limit); rerun to continue."""
     threads: int = 1
     """PyTorch CPU threads."""
+    init_from: Path | None = None
+    """Joint finetuning (RCAN, Sec. 4): a train-policy run whose networks start this one and
+    whose replay (off- and on-policy) becomes this run's off-policy data; no bootstrap."""
     collectors: int = 1
     """Collector workers; more than 1 runs the parts as Ray actors (pip install 'rcan[ray]')."""
     bellman_updaters: int = 0
@@ -191,7 +195,37 @@ def build_trainer_parts(config: TrainPolicyConfig) -> TrainerParts:
         actor.rng.bit_generator.state = state["actor_rng"]
         actor.load_weights(network.state_dict())
         print(f"resuming at {state['grasps']} grasps, cycle {state['cycle']}")
+    elif config.init_from is not None:
+        warm_start(config, learner, targets, replay)
+        actor.load_weights(network.state_dict())
+        state["bootstrap_done"] = True
     return TrainerParts(learner, targets, bellman, actor, replay, state, rng, label_gen)
+
+
+def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetworks,
+               replay: MixedReplay) -> None:
+    """Start from ``config.init_from``: its three networks, and all its replay as off-policy
+    data (the optimiser starts afresh)."""
+    assert config.init_from is not None
+    source = Path(config.init_from)
+    folder = source / "checkpoint" if (source / "checkpoint").is_dir() else source
+    if not (folder / "replay.h5").is_file():
+        raise RcanError(f"--init-from {source}: not a train-policy run (no checkpoint/replay.h5)")
+    saved = load_json(folder, "config")
+    if saved.get("obs") != config.obs:
+        raise RcanError(f"--init-from {source}: trained with obs={saved.get('obs')!r}, "
+                        f"this run has obs={config.obs!r}")
+    for name, module in (("online", learner.network), ("target_polyak", targets.polyak),
+                         ("target_lagged", targets.lagged)):
+        try:
+            module.load_state_dict(load_tensors(folder, name))
+        except RuntimeError as err:
+            raise RcanError(f"--init-from {source}: {name} does not fit this run's network "
+                            f"({str(err).splitlines()[0]})") from None
+    previous = MixedReplay.load(folder / "replay.h5")
+    for buffer in (previous.offline, previous.online):
+        if len(buffer):
+            replay.offline.add(buffer.arrays())
 
 
 def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
@@ -212,7 +246,7 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
                unit="grasp")
     last_eval: dict[str, Any] = state["curve"][-1] if state["curve"] else {}
 
-    if state["grasps"] == 0:
+    if state["grasps"] == 0 and not state.get("bootstrap_done"):
         boot = _bootstrap(config, actor, collector)
         replay.offline.add(boot.transitions)
         state["grasps"] += boot.episodes
