@@ -4,6 +4,7 @@ None of these tests needs Ray installed."""
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from rcan.cli import main
 from rcan.common.errors import RcanError
-from rcan.distributed import require_ray, wants_ray
+from rcan.distributed import check_reachable, require_ray, wants_ray
 from rcan.qtopt.train import TrainPolicyConfig
 
 RAY_MISSING = "ray is not installed: pip install 'rcan[ray]'"
@@ -66,3 +67,13 @@ def test_rcan_imports_without_ray() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"}, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_unreachable_cluster_fails_in_seconds() -> None:
+    with socket.socket() as s:  # a port nobody listens on: bind one, then close it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(RcanError, match=f"cannot reach a Ray cluster at 127.0.0.1:{port}"):
+        check_reachable(f"127.0.0.1:{port}")
+    check_reachable("auto")  # resolved by Ray itself
+    check_reachable("ray://head:10001")

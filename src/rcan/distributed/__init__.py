@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -26,6 +27,8 @@ from rcan.common.errors import RcanError
 INSTALL_HINT = "pip install 'rcan[ray]'"
 #: Environment of every worker process: one thread per library, so N workers use N cores.
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+#: Seconds to wait for a cluster's HOST:PORT to accept a connection.
+REACH_TIMEOUT_S = 5.0
 
 
 def require_ray() -> ModuleType:
@@ -65,6 +68,8 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[Mo
         yield ray
         return
     local = address in (None, "local")
+    if not local:
+        check_reachable(str(address))
     kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
     if local:
         kwargs["num_cpus"] = num_cpus or os.cpu_count() or 1
@@ -77,6 +82,18 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[Mo
         yield ray
     finally:
         ray.shutdown()
+
+
+def check_reachable(address: str) -> None:
+    """Fail in seconds on a ``HOST:PORT`` nobody listens on (Ray itself retries for minutes,
+    since a head node may still be starting); 'auto' and 'ray://' addresses go to Ray."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=REACH_TIMEOUT_S).close()
+    except OSError as err:
+        raise RcanError(f"cannot reach a Ray cluster at {address}: {err}") from None
 
 
 def cluster_cpus(ray: ModuleType) -> float:
