@@ -142,58 +142,67 @@ def _export(args: Sequence[str]) -> None:
 
 @dataclass
 class DemoConfig:
-    """Settings of ``rcan demo``: what exists of the pipeline, end to end, in a few minutes."""
+    """Settings of ``rcan demo``: the shipped translator and RCAN policy in the target domain,
+    beside the scripted explorer and the oracle, with a report, in a few minutes."""
 
     out: Path = Path("runs/demo")
-    """Output folder."""
-    episodes: int = 20
-    """Episodes per policy for the success table."""
-    seed: int = 0
-    """Seed."""
+    """Output folder: results.json and report/ (report.md, report.html, pictures)."""
+    policy: Path = Path("models/policy_rcan")
+    """Shipped RCAN policy (a GraspPolicy.save_pretrained folder); skipped, with a note, if
+    missing."""
     translator: Path = Path("models/translator")
-    """Shipped translator whose translations the demo draws (skipped if missing)."""
+    """Shipped translator whose translations the report draws (skipped if missing)."""
+    domain: str = "target"
+    """Domain the policies are played in (name or domain file)."""
+    episodes: int = 100
+    """Episodes per policy for the success table (the same episodes for each)."""
+    gif_episodes: int = 2
+    """Episodes of the RCAN policy kept as GIFs (recorded while evaluating)."""
+    translation_samples: int = 4
+    """Target states in the translation picture (0: none)."""
+    show_samples: int = 3
+    """States per domain in the domain pictures (0: none)."""
+    grid: int = 25
+    """Points per axis of the Q heat map."""
+    seed: int = 0
+    """Seed of the episodes."""
+    threads: int = 1
+    """PyTorch CPU threads (one: the networks are small, and a second thread only spins
+    when the cores are busy with the simulator or anything else)."""
 
 
 def _demo(args: Sequence[str]) -> None:
-    from rcan.data.generate import GenerateConfig, generate
-    from rcan.sim.rollout import RolloutConfig, rollout
-    from rcan.sim.show import ShowConfig, show
+    from rcan.transfer.demo import run_demo
 
-    config = tyro.cli(DemoConfig, args=args, prog="rcan demo")
-    out = config.out
-    for domain in ("randomized", "target", "canonical"):
-        path = show(ShowConfig(domain=domain, out=out / f"show_{domain}.png", seed=config.seed))
-        print(f"wrote {path}")
-    generate(GenerateConfig(out=out / "paired", shards=2, episodes_per_shard=2,
-                            seed=config.seed, workers=2))
-    print(f"wrote paired shards to {out / 'paired'}")
-    if config.translator.is_dir():
-        from rcan.sim.show import sample_frames, write_grid
-        from rcan.translator import Translator
-        from rcan.translator.visualize import translation_rows
+    run_demo(tyro.cli(DemoConfig, args=args, prog="rcan demo"))
 
-        translator = Translator.from_checkpoint(config.translator)
-        for domain in ("randomized", "target"):
-            frames = sample_frames(ShowConfig(domain=domain, objects="test", seed=config.seed))
-            path = write_grid(translation_rows(translator, frames),
-                              out / f"translation_{domain}.png")
-            print(f"wrote {path} (input | G(x) | true canonical | G's mask | G's depth)")
-    rows = []
-    for policy, domain in [("oracle", "canonical"), ("scripted", "randomized"),
-                           ("oracle", "target")]:
-        result = rollout(RolloutConfig(policy=policy, domain=domain, objects="test",
-                                       episodes=config.episodes, seed=config.seed,
-                                       out=out / f"rollout_{policy}_{domain}.json"))
-        rows.append(result)
-    print("\npolicy    domain       success  95% interval     episodes  steps/episode")
-    for r in rows:
-        print(f"{r['policy']:<9} {r['domain']:<12} {r['success']:>6.1%}   "
-              f"[{r['ci_low']:.1%}, {r['ci_high']:.1%}]  {r['episodes']:>8}  "
-              f"{r['mean_episode_length']:>8.1f}")
+
+def _experiment(args: Sequence[str]) -> None:
+    if not args or args[0] in ("-h", "--help"):
+        print("usage: rcan experiment {table1,report} [--help]\n\n"
+              "  table1  train, measure and finetune the three rows of RCAN's Table 1 and write\n"
+              "          results/table1.json (+ .meta.json) and its report; resumable\n"
+              "  report  rebuild the report from an existing table JSON and policy folders")
+        return
+    if args[0] == "table1":
+        from rcan.transfer.experiment import Table1Config, run_table1
+
+        config = tyro.cli(Table1Config, args=args[1:], prog="rcan experiment table1")
+        table = run_table1(config, "rcan experiment " + " ".join(args))
+        if table is not None:
+            print(json.dumps(table, indent=2))
+        return
+    if args[0] == "report":
+        from rcan.transfer.report import ReportConfig, build_report
+
+        rconfig = tyro.cli(ReportConfig, args=args[1:], prog="rcan experiment report")
+        print(f"wrote {build_report(rconfig)}/report.md and report.html")
+        return
+    raise RcanError(f"unknown experiment {args[0]!r}: expected table1 or report")
 
 
 COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
-    "demo": (_demo, "pictures, a small paired dataset and a success table (make demo)"),
+    "demo": (_demo, "the shipped RCAN policy in the target domain: success table and report"),
     "generate": (_generate, "write paired images or episode transitions to HDF5 shards"),
     "show": (_show, "write a PNG grid: randomized | canonical | mask | depth"),
     "rollout": (_rollout, "success rate of the oracle or scripted policy in a domain"),
@@ -201,6 +210,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
     "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),
+    "experiment": (_experiment, "RCAN's transfer table: 'rcan experiment table1|report'"),
     "bench": (_bench, "benchmarks: 'rcan bench sim|translator|qtopt|ray'"),
 }
 
