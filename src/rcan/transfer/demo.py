@@ -32,7 +32,7 @@ from rcan.transfer.episodes import (
 )
 from rcan.transfer.experiment import machine
 from rcan.transfer.layout import PolicyFolder
-from rcan.transfer.report import add_gifs, add_q_maps, add_translations
+from rcan.transfer.report import add_gifs, add_q_maps, add_translations, first_observation
 
 if TYPE_CHECKING:
     from rcan.cli import DemoConfig
@@ -111,13 +111,16 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
             recorded = played["rcan policy"].recorded
             add_gifs(doc, f"RCAN policy in {config.domain} (camera | G(x))", "episode_rcan",
                      recorded)
-            first = recorded[0].first_observation if recorded else None
-            if first is not None:
-                doc.heading("Q-value heat map")
-                add_q_maps(doc, first, [("rcan policy", actor,
-                                         policy_env_config.max_translation)], config.grid)
         add_gifs(doc, f"the oracle (privileged state) in {config.domain}", "episode_oracle",
                  played["oracle"].recorded)
+        if actor is not None and policy_env_config is not None:
+            # the first observation of the evaluation: recorded, or replayed from its seed
+            first = (played["rcan policy"].recorded[0].first_observation
+                     if played["rcan policy"].recorded
+                     else first_observation(policy_env_config, config.seed))
+            doc.heading("Q-value heat map")
+            add_q_maps(doc, first, [("rcan policy", actor, policy_env_config.max_translation)],
+                       config.grid)
         if config.show_samples > 0:
             from rcan.sim.show import ShowConfig, frame_row, sample_frames, write_grid
 

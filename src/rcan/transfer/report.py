@@ -219,8 +219,8 @@ def add_gifs(doc: ReportFolder, label: str, stem: str, episodes: list[RecordedEp
         name = f"{stem}_{k}.gif"
         write_gif(episode, doc.file(name))
         outcome = "success" if episode.success else "failure"
-        doc.image(name, f"{label}, episode {k} ({outcome}; Q of each chosen action shown "
-                        "when the policy has one)")
+        q = "; Q of each chosen action below the frames" if episode.q_values else ""
+        doc.image(name, f"{label}, episode {k} ({outcome}{q})")
 
 
 def add_q_maps(doc: ReportFolder, obs: dict[str, np.ndarray],
