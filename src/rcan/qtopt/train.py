@@ -109,7 +109,8 @@ class TrainPolicyConfig:
     """PyTorch CPU threads."""
     init_from: Path | None = None
     """Joint finetuning (RCAN, Sec. 4): a train-policy run whose networks start this one and
-    whose replay (off- and on-policy) becomes this run's off-policy data; no bootstrap."""
+    whose replay (off- and on-policy; the newest offline_capacity rows) becomes this run's
+    off-policy data; no bootstrap."""
     collectors: int = 1
     """Collector workers; more than 1 runs the parts as Ray actors (pip install 'rcan[ray]')."""
     bellman_updaters: int = 0

@@ -43,6 +43,11 @@ def object_set(spec: str) -> ObjectSet:
     ``spec`` is ``train`` / ``test`` / ``all`` (the random_urdfs split), a folder (every
     ``*.urdf`` below it), or a glob pattern of URDF files.
     """
+    if not spec.strip():
+        raise RcanError(
+            f"object set {spec!r} is empty: expected one of {NAMED_OBJECT_SETS}, a folder "
+            "with URDF files, or a glob pattern matching URDF files"
+        )
     if spec == "train":
         pattern = str(RANDOM_URDFS / "*[1-9]" / "*.urdf")
     elif spec == "test":
