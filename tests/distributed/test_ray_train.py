@@ -66,6 +66,10 @@ def test_single_process_run_resumes_on_ray(tmp_path: Path, ray_cluster: ModuleTy
     train_policy(_config(tmp_path, 8, collectors=2))
     assert _state(tmp_path)["learner_steps"] == 4
     assert [c["grasps"] for c in json.loads((tmp_path / "curve.json").read_text())] == [6, 8]
+    # joint finetuning from that run: its networks and replay, no bootstrap
+    train_policy(_config(tmp_path / "ft", 4, collectors=2, init_from=tmp_path))
+    state = _state(tmp_path / "ft")
+    assert state["learner_steps"] == 4 and "bootstrap_success" not in state
 
 
 def test_killed_workers_are_replaced_and_replay_keeps_its_data(

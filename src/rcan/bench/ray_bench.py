@@ -30,8 +30,7 @@ import torch
 from rcan.common.errors import RcanError
 from rcan.common.io import to_jsonable, write_json
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
-from rcan.qtopt.train import TrainPolicyConfig
-from rcan.sim.env import EnvConfig
+from rcan.qtopt.train import TrainPolicyConfig, policy_env_config
 
 #: Longest wait for one chunk or warm-up (a chunk takes seconds; this means a broken worker).
 TIMEOUT_S = 600.0
@@ -124,8 +123,9 @@ def _time_collectors(ray: Any, config: RayBenchConfig, count: int) -> dict[str, 
     network = dataclasses.replace(config.network, image_height=side, image_width=side)
     train = TrainPolicyConfig(obs="canonical", domain=config.domain, network=network,
                               seed=config.seed)
-    env = EnvConfig(domain=config.domain, image_height=side, image_width=side)
-    env.world.num_objects = config.num_objects
+    train.env.image_height = train.env.image_width = side
+    train.env.world.num_objects = config.num_objects
+    env = policy_env_config(train, train.objects)  # the environment train-policy collects in
     torch.manual_seed(config.seed)
     weights = WeightPublisher(ray).publish(to_numpy(QNetwork(network).state_dict()), 0)
     remote = ray.remote(num_cpus=1, max_restarts=0)(CollectorWorker)

@@ -225,7 +225,7 @@ class RayTrainer:
         try:
             self._start_workers()
             self._publish()
-            if state["grasps"] == 0:
+            if state["grasps"] == 0 and not state.get("bootstrap_done"):  # not --init-from
                 self._bootstrap()
             finished = self._train()
         finally:
