@@ -128,6 +128,23 @@ def _evaluate(args: Sequence[str]) -> None:
     print(json.dumps(evaluate(config), indent=2))
 
 
+@dataclass
+class PublishRunConfig:
+    """Settings of ``rcan publish-run``."""
+
+    run: Path
+    """A train-policy run folder."""
+    out: Path
+    """Results folder to write (curve.json/png, config.json, metrics.json)."""
+
+
+def _publish_run(args: Sequence[str]) -> None:
+    from rcan.qtopt.results import publish_run
+
+    config = tyro.cli(PublishRunConfig, args=args, prog="rcan publish-run")
+    print(json.dumps(publish_run(config.run, config.out), indent=2))
+
+
 def _export(args: Sequence[str]) -> None:
     from rcan.transfer.export import ExportConfig, export
 
@@ -209,6 +226,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "train-translator": (_train_translator, "train the RCAN generator on paired shards"),
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
+    "publish-run": (_publish_run, "copy a run's learning curve and latest metrics to results/"),
     "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),
     "experiment": (_experiment, "RCAN's transfer table: 'rcan experiment table1|report'"),
     "bench": (_bench, "benchmarks: 'rcan bench sim|translator|qtopt|ray'"),

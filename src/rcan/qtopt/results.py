@@ -1,0 +1,55 @@
+"""Publishing a train-policy run's learning curve under ``results/`` (``rcan publish-run``).
+
+A run folder holds far more than a results folder should (replay buffers, checkpoints); this
+copies what a reader needs: the curve (JSON + PNG), the config with its command, and a
+``metrics.json`` with the latest evaluation, the grasps it was trained on and whether the run
+had reached its budget, so a partial curve is never mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from rcan.common.errors import RcanError
+from rcan.common.io import write_json
+from rcan.qtopt.train import write_curve
+
+METRIC_KEYS = ("success", "ci_low", "ci_high", "episodes")
+
+
+def publish_run(run: str | os.PathLike[str], dest: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write ``DEST/{curve.json, curve.png, config.json, metrics.json}`` from run folder RUN."""
+    run, dest = Path(run), Path(dest)
+    curve_path, config_path = run / "curve.json", run / "config.json"
+    for path in (curve_path, config_path):
+        if not path.is_file():
+            raise RcanError(f"publish-run: {path} is missing (is {run} a train-policy run?)")
+    curve = json.loads(curve_path.read_text())
+    if not isinstance(curve, list) or not curve:
+        raise RcanError(f"publish-run: {curve_path} holds no evaluation yet")
+    config = json.loads(config_path.read_text())
+    state_path = run / "checkpoint" / "state.json"
+    state = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    last = curve[-1]
+    missing = [k for k in (*METRIC_KEYS, "grasps") if k not in last]
+    if missing:
+        raise RcanError(f"publish-run: the last entry of {curve_path} lacks {missing}")
+    metrics = {
+        **{k: last[k] for k in METRIC_KEYS},
+        "grasps_trained": last["grasps"],
+        "gradient_steps": last.get("gradient_steps"),
+        "budget_grasps": config.get("grasps"),
+        "complete": last["grasps"] >= int(config.get("grasps", 0)),
+        "train_minutes": round(float(state.get("train_seconds", 0.0)) / 60, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "command": config.get("command"),
+    }
+    dest.mkdir(parents=True, exist_ok=True)
+    write_curve(dest, curve)
+    write_json(dest / "config.json", config)
+    write_json(dest / "metrics.json", metrics)
+    return metrics

@@ -1,0 +1,63 @@
+"""Publishing a run's curve, and the published results in the repository agreeing with
+themselves (success, interval and episodes must be one Wilson interval of whole episodes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rcan.common.errors import RcanError
+from rcan.common.stats import wilson
+from rcan.qtopt.results import publish_run
+
+RESULTS = Path(__file__).resolve().parents[2] / "results"
+
+
+def _fake_run(folder: Path, grasps: list[int], budget: int) -> None:
+    folder.mkdir(parents=True)
+    curve = []
+    for i, g in enumerate(grasps):
+        rate = wilson(10 * (i + 1), 100)
+        curve.append({"grasps": g, "gradient_steps": 2 * g, "success": rate.success,
+                      "ci_low": rate.ci_low, "ci_high": rate.ci_high, "episodes": 100,
+                      "mean_episode_length": 8.0})
+    (folder / "curve.json").write_text(json.dumps(curve))
+    (folder / "config.json").write_text(json.dumps({"grasps": budget, "command": "rcan x"}))
+
+
+def test_publish_takes_the_last_evaluation_and_says_whether_the_run_finished(
+    tmp_path: Path,
+) -> None:
+    _fake_run(tmp_path / "run", [1000, 2000], budget=5000)
+    metrics = publish_run(tmp_path / "run", tmp_path / "out")
+    assert metrics["success"] == pytest.approx(0.2) and metrics["grasps_trained"] == 2000
+    assert metrics["complete"] is False and metrics["episodes"] == 100
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == metrics
+    assert (tmp_path / "out" / "curve.png").stat().st_size > 0
+
+
+def test_publish_refuses_a_run_without_evaluations(tmp_path: Path) -> None:
+    _fake_run(tmp_path / "run", [], budget=5000)
+    with pytest.raises(RcanError, match="no evaluation"):
+        publish_run(tmp_path / "run", tmp_path / "out")
+
+
+@pytest.mark.parametrize("name", ["policy_canonical"])
+def test_published_policy_results_are_consistent(name: str) -> None:
+    folder = RESULTS / name
+    if not folder.is_dir():
+        pytest.skip(f"results/{name} not published")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    curve = json.loads((folder / "curve.json").read_text())
+    last = curve[-1]
+    assert metrics["grasps_trained"] == last["grasps"]
+    assert metrics["complete"] == (last["grasps"] >= metrics["budget_grasps"])
+    for point in [metrics, *curve]:
+        successes = point["success"] * point["episodes"]
+        assert successes == pytest.approx(round(successes))
+        expected = wilson(round(successes), point["episodes"])
+        assert point["ci_low"] == pytest.approx(expected.ci_low)
+        assert point["ci_high"] == pytest.approx(expected.ci_high)
+    assert [p["grasps"] for p in curve] == sorted(p["grasps"] for p in curve)
