@@ -105,7 +105,6 @@ class CollectorWorker(_Follower):
     def __init__(self, config: TrainPolicyConfig, env_config: EnvConfig) -> None:
         single_threaded()
         self.actor = build_actor(config, config.seed)
-        self.exploration = self.actor.exploration
         self.collector = Collector(env_config, self.actor)
 
     def collect(self, weights: Published, episodes: int, seed: int, scripted: bool = False
@@ -119,10 +118,7 @@ class CollectorWorker(_Follower):
         noise_seed = derived_seed(seed, 1)
         self.actor.rng = np.random.default_rng(noise_seed)
         self.actor.generator.manual_seed(noise_seed)
-        fraction = 1.0 if scripted else self.exploration.scripted_fraction
-        self.actor.exploration = dataclasses.replace(self.exploration,
-                                                     scripted_fraction=fraction)
-        collected = self.collector.collect(episodes, seed=seed)
+        collected = self.collector.collect(episodes, seed=seed, scripted_only=scripted)
         return CollectedChunk(collected, weights.steps, peak_rss_mb())
 
     def warm_up(self, weights: Published, seed: int) -> float:

@@ -110,11 +110,14 @@ class QTOptActor:
             action[TERMINATE] = 1.0
         return action
 
-    def run_episode(self, env: GraspEnv, explore: bool = True, seed: int | None = None) -> Episode:
-        """Reset ``env`` and play one episode; returns its transitions."""
+    def run_episode(self, env: GraspEnv, explore: bool = True, seed: int | None = None,
+                    scripted_only: bool = False) -> Episode:
+        """Reset ``env`` and play one episode; returns its transitions. ``scripted_only``: the
+        scripted explorer plays it (the bootstrap), whatever ``scripted_fraction`` says."""
         obs, _ = env.reset(seed=seed)
         scripted = None
-        if explore and self.rng.random() < self.exploration.scripted_fraction:
+        fraction = 1.0 if scripted_only else self.exploration.scripted_fraction
+        if explore and self.rng.random() < fraction:
             scripted = ScriptedExplorer()
             scripted.reset(env, self.rng)
         rows: dict[str, list[np.ndarray]] = {}

@@ -40,13 +40,16 @@ class Collector:
         self.env = GraspEnv(env_config)
         self.actor = actor
 
-    def collect(self, episodes: int, seed: int | None = None, explore: bool = True) -> Collected:
-        """Play ``episodes``; the first reset uses ``seed`` (so a cycle is reproducible)."""
+    def collect(self, episodes: int, seed: int | None = None, explore: bool = True,
+                scripted_only: bool = False) -> Collected:
+        """Play ``episodes``; the first reset uses ``seed`` (so a cycle is reproducible).
+        ``scripted_only``: every episode by the scripted explorer (the bootstrap)."""
         start = time.perf_counter()
         out = Collected()
         parts: dict[str, list[np.ndarray]] = {}
         for i in range(episodes):
-            episode = self.actor.run_episode(self.env, explore, seed if i == 0 else None)
+            episode = self.actor.run_episode(self.env, explore, seed if i == 0 else None,
+                                             scripted_only)
             for key, value in episode.transitions.items():
                 parts.setdefault(key, []).append(value)
             out.episodes += 1

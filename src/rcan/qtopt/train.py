@@ -251,7 +251,8 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
     last_eval: dict[str, Any] = state["curve"][-1] if state["curve"] else {}
 
     if state["grasps"] == 0 and not state.get("bootstrap_done"):
-        boot = _bootstrap(config, actor, collector)
+        boot = collector.collect(config.bootstrap_episodes, seed=cycle_seed(config, -1),
+                                 scripted_only=True)
         replay.offline.add(boot.transitions)
         state["grasps"] += boot.episodes
         state["bootstrap_success"] = boot.successes / max(boot.episodes, 1)
@@ -315,16 +316,6 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
     if last_eval and state["grasps"] >= config.grasps:
         write_json(out / "metrics.json", {**last_eval, "grasps_trained": state["grasps"]})
     return last_eval
-
-
-def _bootstrap(config: TrainPolicyConfig, actor: QTOptActor, collector: Collector):
-    """Scripted episodes for the off-policy buffer."""
-    saved = actor.exploration.scripted_fraction
-    actor.exploration.scripted_fraction = 1.0
-    try:
-        return collector.collect(config.bootstrap_episodes, seed=cycle_seed(config, -1))
-    finally:
-        actor.exploration.scripted_fraction = saved
 
 
 def cycle_seed(config: TrainPolicyConfig, cycle: int) -> int:
