@@ -114,6 +114,13 @@ def _train_translator(args: Sequence[str]) -> None:
     print(json.dumps(metrics, indent=2))
 
 
+def _evaluate_translator(args: Sequence[str]) -> None:
+    from rcan.translator.evaluate import EvaluateTranslatorConfig, evaluate_translator
+
+    config = tyro.cli(EvaluateTranslatorConfig, args=args, prog="rcan evaluate-translator")
+    print(json.dumps(evaluate_translator(config), indent=2))
+
+
 def _train_policy(args: Sequence[str]) -> None:
     from rcan.qtopt.train import TrainPolicyConfig, train_policy
 
@@ -224,6 +231,8 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "show": (_show, "write a PNG grid: randomized | canonical | mask | depth"),
     "rollout": (_rollout, "success rate of the oracle or scripted policy in a domain"),
     "train-translator": (_train_translator, "train the RCAN generator on paired shards"),
+    "evaluate-translator": (_evaluate_translator,
+                            "a translator's PSNR, IoU and depth error on paired shards"),
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
     "publish-run": (_publish_run, "copy a run's learning curve and latest metrics to results/"),
@@ -235,7 +244,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
 
 def _usage() -> str:
     lines = ["usage: rcan COMMAND [--help]", "", "commands:"]
-    lines += [f"  {name:<17} {text}" for name, (_, text) in COMMANDS.items()]
+    lines += [f"  {name:<20} {text}" for name, (_, text) in COMMANDS.items()]
     return "\n".join(lines)
 
 

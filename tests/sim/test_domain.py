@@ -46,6 +46,16 @@ def test_builtin_domains_differ_where_they_claim() -> None:
     assert target.dynamics.object_mass_scale[0] > 1.0
 
 
+def test_example_second_target_domain_is_held_out_from_target() -> None:
+    """examples/otherbin: photographs none of which the built-in target uses, another camera."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "otherbin" / "domain.yaml"
+    other, target = load_domain(str(example)), load_domain("target")
+    folders = [f for g in SURFACE_GROUPS for f in getattr(other.textures, g).folders]
+    assert folders and all(Path(f).is_dir() and any(Path(f).iterdir()) for f in folders)
+    assert all(getattr(other.textures, g).photos == [] for g in SURFACE_GROUPS)
+    assert other.camera.offset != target.camera.offset != (0.0, 0.0, 0.0)
+
+
 def test_a_domain_object_passes_through() -> None:
     domain = Domain(name="mine")
     assert load_domain(domain) is domain

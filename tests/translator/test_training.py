@@ -12,9 +12,11 @@ import torch
 from rcan.common.errors import RcanError
 from rcan.data.generate import GenerateConfig, generate
 from rcan.translator import Translator
+from rcan.translator.data import load_paired
+from rcan.translator.evaluate import EvaluateTranslatorConfig, evaluate_translator
 from rcan.translator.model import Batch, ModelConfig, TranslatorModel
 from rcan.translator.networks import DiscriminatorConfig, GeneratorConfig
-from rcan.translator.train import TrainTranslatorConfig, train_translator
+from rcan.translator.train import TrainTranslatorConfig, evaluate, train_translator
 
 
 def _tiny_model() -> ModelConfig:
@@ -100,3 +102,16 @@ def test_translate_validates_and_keeps_shapes(paired: Path, tmp_path: Path) -> N
         t.translate(np.zeros((32, 32), np.uint8))
     with pytest.raises(RcanError, match="not a folder"):
         Translator.from_checkpoint(tmp_path / "nope")
+
+
+def test_evaluate_translator_matches_the_training_metrics(paired: Path, tmp_path: Path) -> None:
+    config = _config(paired, tmp_path, 2)
+    train_translator(config)
+    out = tmp_path / "eval" / "metrics.json"
+    result = evaluate_translator(EvaluateTranslatorConfig(tmp_path / "translator", paired, out))
+    direct = evaluate(Translator.from_checkpoint(tmp_path / "translator"),
+                      load_paired(paired, progress=False))
+    for key in ("psnr", "miou", "object_iou", "depth_rmse"):
+        assert result[key] == pytest.approx(direct[key])
+    assert json.loads(out.read_text())["miou"] == pytest.approx(result["miou"])
+    assert out.with_suffix(".png").stat().st_size > 0

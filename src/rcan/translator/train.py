@@ -128,7 +128,7 @@ def train_translator(config: TrainTranslatorConfig) -> dict[str, Any]:
         if done % config.image_every == 0:
             translator = Translator(model.generator, config.device)
             for name, data in evals.items():
-                writer.add_image(f"translation/{name}", _grid(translator, data, 6), done,
+                writer.add_image(f"translation/{name}", grid_rows(translator, data, 6), done,
                                  dataformats="HWC")
             model.generator.train()
         last = done == config.steps or out_of_time
@@ -170,7 +170,7 @@ def evaluate_and_report(
     result: dict[str, Any] = {"step": step}
     for name, data in evals.items():
         result[name] = evaluate(translator, data)
-        write_grid([_grid(translator, data, 8)], out / f"grid_{name}.png", scale=2)
+        write_grid([grid_rows(translator, data, 8)], out / f"grid_{name}.png", scale=2)
         if writer is not None:
             for key in ("psnr", "miou", "object_iou", "depth_rmse"):
                 writer.add_scalar(f"eval_{name}/{key}", result[name][key], step)
@@ -178,7 +178,7 @@ def evaluate_and_report(
     return result
 
 
-def _grid(translator: Translator, data: PairedArrays, rows: int) -> np.ndarray:
+def grid_rows(translator: Translator, data: PairedArrays, rows: int) -> np.ndarray:
     """input | predicted canonical | true canonical | predicted mask | predicted depth."""
     picks = np.linspace(0, len(data) - 1, rows).astype(int)
     t = translator.translate(data.image[picks])
