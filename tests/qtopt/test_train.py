@@ -108,3 +108,15 @@ def test_finetune_refuses_another_observation_mode(tmp_path: Path, translator: P
     config.obs, config.translator, config.init_from = "rcan", translator, tmp_path / "sim"
     with pytest.raises(RcanError, match="obs='canonical'"):
         build_trainer_parts(config)
+
+
+def test_time_limit_applies_to_each_invocation(tmp_path: Path) -> None:
+    """A run that already trained for an hour still gets its full limit when resumed."""
+    train_policy(_config(tmp_path, 6))
+    state_file = tmp_path / "checkpoint" / "state.json"
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**state, "train_seconds": 3600.0}))
+    config = _config(tmp_path, 10)
+    config.time_limit_min = 10.0
+    train_policy(config)
+    assert json.loads(state_file.read_text())["grasps"] == 10

@@ -104,7 +104,8 @@ class TrainPolicyConfig:
     checkpoint_every_cycles: int = 10
     """Cycles between checkpoints (replay buffers included)."""
     time_limit_min: float = 0.0
-    """Stop with a checkpoint after this many minutes (0: no limit); rerun to continue."""
+    """Stop with a checkpoint after this many minutes of this invocation (0: no limit); rerun
+    the same command to continue for as long again."""
     threads: int = 1
     """PyTorch CPU threads."""
     init_from: Path | None = None
@@ -302,7 +303,8 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
             writer.add_scalar("eval/success", last_eval["success"], grasps)
             write_curve(out, state["curve"])
         elapsed = seconds_before + time.perf_counter() - started
-        out_of_time = config.time_limit_min > 0 and elapsed > 60 * config.time_limit_min
+        out_of_time = (config.time_limit_min > 0
+                       and time.perf_counter() - started > 60 * config.time_limit_min)
         if done or out_of_time or state["cycle"] % config.checkpoint_every_cycles == 0:
             state["train_seconds"] = elapsed
             save_training_state(out, config, learner, targets, replay, state, rng, actor,

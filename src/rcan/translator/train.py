@@ -61,7 +61,8 @@ class TrainTranslatorConfig:
     steps: int = 20000
     """Total optimisation steps."""
     time_limit_min: float = 0.0
-    """Stop (with a checkpoint and evaluation) after this many minutes of training; 0 = none."""
+    """Stop (with a checkpoint and evaluation) after this many minutes of training in total,
+    resumed invocations included (a training budget); 0 = none."""
     max_train_samples: int | None = None
     """Use only the first this many training samples."""
     eval_samples: int = 1024
