@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from rcan.common.errors import RcanError
-from rcan.common.io import to_jsonable
+from rcan.common.io import atomic_folder, to_jsonable
 
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
@@ -53,11 +52,7 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint folder atomically (see the module docstring)."""
     final = Path(folder)
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_folder(final) as tmp:
         for name, module in modules.items():
             tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
             save_file(tensors, str(tmp / f"{name}.safetensors"))
@@ -65,15 +60,6 @@ def save_checkpoint(
             save_file(optimizer_tensors(optimizer), str(tmp / f"{name}.safetensors"))
         (tmp / "state.json").write_text(json.dumps(to_jsonable(state), indent=2) + "\n")
         (tmp / "config.json").write_text(json.dumps(to_jsonable(config), indent=2) + "\n")
-        old = final.with_name(f".{final.name}.{os.getpid()}.old")
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        if old.exists():
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return final
 
 

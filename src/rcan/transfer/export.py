@@ -34,7 +34,7 @@ import tyro
 from rcan.common.errors import RcanError
 from rcan.common.io import to_jsonable, write_json
 from rcan.transfer.grasp_policy import GraspPolicy
-from rcan.transfer.layout import atomic_folder
+from rcan.transfer.layout import replace_policy_folder
 from rcan.transfer.onnx_policy import (
     INPUTS,
     ONNX_FORMAT,
@@ -87,7 +87,7 @@ def export_onnx(policy: GraspPolicy, out: str | os.PathLike[str], opset: int = 1
         raise RcanError("onnx is not installed: pip install 'rcan[export]'") from None
     if check_samples < 1:
         raise RcanError(f"export: check_samples must be >= 1, got {check_samples}")
-    with atomic_folder(out) as tmp:
+    with replace_policy_folder(out) as tmp:
         model = tmp / POLICY_ONNX
         example = _observations(policy, 2, seed=1)
         with warnings.catch_warnings():

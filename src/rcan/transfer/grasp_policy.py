@@ -33,7 +33,13 @@ from rcan.qtopt.load import load_actor
 from rcan.qtopt.networks import QNetwork
 from rcan.qtopt.observation import CHANNELS
 from rcan.transfer.acting_graph import ActingGraph
-from rcan.transfer.layout import FORMAT, TRANSLATOR_DIR, WEIGHTS, PolicyFolder, atomic_folder
+from rcan.transfer.layout import (
+    FORMAT,
+    TRANSLATOR_DIR,
+    WEIGHTS,
+    PolicyFolder,
+    replace_policy_folder,
+)
 from rcan.transfer.runtime import ActingSpec, PolicyRuntime
 from rcan.translator.inference import Translator
 
@@ -108,7 +114,7 @@ class GraspPolicy(PolicyRuntime):
             "env": {"max_translation": self.spec.max_translation,
                     "max_rotation": self.spec.max_rotation},
         }
-        with atomic_folder(folder) as tmp:
+        with replace_policy_folder(folder) as tmp:
             _save_module(self.network, tmp / f"{WEIGHTS}.safetensors")
             write_json(tmp / "config.json", config)
             if self.translator is not None:

@@ -28,7 +28,6 @@ import contextlib
 import json
 import math
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 from rcan.common.checkpoint import load_json
 from rcan.common.errors import RcanError
+from rcan.common.io import atomic_folder
 from rcan.sim.env import EnvConfig
 
 WEIGHTS = "online"
@@ -120,7 +120,7 @@ class PolicyFolder:
 
 
 @contextlib.contextmanager
-def atomic_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
+def replace_policy_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``folder``; on success it replaces ``folder``.
 
     An existing ``folder`` is only replaced if it is empty or was itself written by
@@ -131,22 +131,8 @@ def atomic_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
     if final.exists() and (not final.is_dir() or (any(final.iterdir()) and not _ours(final))):
         raise RcanError(f"{final} exists and is not a policy folder written by rcan; "
                         "choose another output folder")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    old = final.with_name(f".{final.name}.{os.getpid()}.old")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_folder(final) as tmp:
         yield tmp
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        if old.exists():
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 def _ours(folder: Path) -> bool:
