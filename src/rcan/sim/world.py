@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pybullet
-from pybullet_utils.bullet_client import BulletClient
 
 from rcan.sim.assets import DATA_DIR, object_set
+from rcan.sim.bullet import direct_client
 from rcan.sim.robot import KukaGripper
 
 LEFT_FINGER = frozenset({8, 9, 10})
@@ -89,7 +88,7 @@ class BinWorld:
         self.config = config
         self.rng = rng
         self.objects_available = object_set(config.objects)
-        self.p = BulletClient(connection_mode=pybullet.DIRECT)
+        self.p = direct_client()
         p = self.p
         p.setTimeStep(config.time_step)
         p.setPhysicsEngineParameter(numSolverIterations=config.solver_iterations)
