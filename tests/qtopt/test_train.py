@@ -14,6 +14,7 @@ from rcan.common.checkpoint import save_checkpoint
 from rcan.common.errors import RcanError
 from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.cem import CEMConfig
+from rcan.qtopt.evaluate import EvaluateConfig, evaluate
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import ObservationEncoder
 from rcan.qtopt.replay import FIELDS, MixedReplay
@@ -120,3 +121,11 @@ def test_time_limit_applies_to_each_invocation(tmp_path: Path) -> None:
     config.time_limit_min = 10.0
     train_policy(config)
     assert json.loads(state_file.read_text())["grasps"] == 10
+
+
+def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: Path) -> None:
+    config = _config(tmp_path, 6)
+    config.env = EnvConfig(image_height=32, image_width=32, max_steps=3)
+    train_policy(config)
+    result = evaluate(EvaluateConfig(tmp_path, episodes=2, out=tmp_path / "eval.json"))
+    assert result["episodes"] == 2 and result["mean_episode_length"] <= 3

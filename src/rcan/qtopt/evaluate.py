@@ -8,6 +8,7 @@ from typing import Any
 
 import tyro
 
+from rcan.common.config import from_dict
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.load import load_actor
@@ -41,7 +42,11 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         config.policy, str(config.translator) if config.translator else None
     )
     domain = config.domain or train_config.get("domain") or DEFAULT_DOMAIN[train_config["obs"]]
-    env = EnvConfig(domain=domain)
+    # The MDP the policy was trained in (image size, episode length, action scales, world);
+    # runs from before the environment was recorded get the defaults.
+    env = (from_dict(EnvConfig, train_config["env"], f"{config.policy}/config.json", "env")
+           if "env" in train_config else EnvConfig())
+    env.domain = domain
     env.world.objects = config.objects
     result = {
         "policy": str(config.policy),
