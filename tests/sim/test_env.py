@@ -352,3 +352,19 @@ def test_same_seed_gives_identical_episodes_in_fresh_envs() -> None:
     assert first == _rollout(7)
     other = _rollout(8)
     assert first[0][0] != other[0][0]
+
+
+def test_world_is_rebuilt_after_rebuild_every_episodes() -> None:
+    env = GraspEnv(EnvConfig(domain="canonical", image_height=32, image_width=32,
+                             rebuild_every=2))
+    try:
+        env.reset(seed=0)
+        first = env.world
+        env.reset()
+        assert env.world is first
+        env.reset()  # the third episode starts in a fresh Bullet world
+        assert env.world is not first and env.world is not None
+        obs, *_ = env.step(np.zeros(7, np.float32))
+        assert obs["image"].shape == (32, 32, 3)
+    finally:
+        env.close()

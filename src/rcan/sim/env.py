@@ -93,6 +93,10 @@ class EnvConfig:
     """Close and end automatically once the gripper is low (KukaDiverseObjectEnv style)."""
     auto_grasp_height: float = 0.02
     """Fingertip height that triggers the automatic grasp."""
+    rebuild_every: int = 1000
+    """Episodes after which the Bullet world is built afresh (0: never). Bullet keeps about
+    0.35 MB of every object set it loads, even after removing the bodies, so a long-running
+    collector would otherwise grow without bound; a rebuild takes about a second."""
     world: WorldConfig = field(default_factory=WorldConfig)
     """The bin world: objects, physics."""
 
@@ -146,6 +150,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.domain_rng: np.random.Generator | None = None
         self.world: BinWorld | None = None
         self.renderer: SceneRenderer | None = None
+        self._episodes_in_world = 0
         self.appearance: Appearance | None = None
         self.steps = 0
         self._obs: dict[str, np.ndarray] | None = None
@@ -164,7 +169,10 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             self.domain_rng = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
         looks = self.domain_rng
         cfg = self.config
+        if self.world is not None and 0 < cfg.rebuild_every <= self._episodes_in_world:
+            self.close()
         if self.world is None:
+            self._episodes_in_world = 0
             self.world = BinWorld(cfg.world, rng)
             self._finger_force = self.world.robot.finger_force
             self.renderer = SceneRenderer(
@@ -188,6 +196,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._randomize_dynamics(looks)
         self.appearance = renderer.sample(looks)
         self.steps = 0
+        self._episodes_in_world += 1
         self._obs = self._observe()
         return self._obs, {"success": False, "grasped": []}
 
