@@ -93,7 +93,7 @@ def save_run_config(
     if saved.exists():
         previous = json.loads(saved.read_text())
         for key in frozen:
-            if previous.get(key) != payload.get(key):
+            if not _same_settings(previous.get(key), payload.get(key)):
                 from rcan.common.errors import RcanError
 
                 raise RcanError(
@@ -101,3 +101,12 @@ def save_run_config(
                     "use another --out to start a new run"
                 )
     return write_json(saved, payload)
+
+
+def _same_settings(saved: Any, current: Any) -> bool:
+    """Whether ``current`` keeps every setting ``saved`` recorded. Settings that did not exist
+    when the run started (keys only in ``current``) are accepted, so adding a field with a
+    default does not orphan older runs."""
+    if isinstance(saved, dict) and isinstance(current, dict):
+        return all(k in current and _same_settings(v, current[k]) for k, v in saved.items())
+    return bool(saved == current)
