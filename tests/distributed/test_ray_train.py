@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rcan.common.errors import RcanError
 from rcan.distributed.train import RayTrainer
@@ -58,6 +59,13 @@ def test_two_collectors_then_resume_with_a_bellman_updater(
     assert second["grasps"] == 12 and _state(tmp_path)["learner_steps"] == 8
     assert [c["grasps"] for c in json.loads((tmp_path / "curve.json").read_text())] == [8, 12]
     assert (tmp_path / "curve.png").exists() and any((tmp_path / "tb").iterdir())
+    # every process's resident memory is a TensorBoard series (results/ray_memory reads them)
+    events = EventAccumulator(str(tmp_path / "tb"), size_guidance={"scalars": 0})
+    events.Reload()
+    memory_tags = {t for t in events.Tags()["scalars"] if t.startswith("memory/rss_mb/")}
+    assert {"memory/rss_mb/driver", "memory/rss_mb/collector_0", "memory/rss_mb/collector_1",
+            "memory/rss_mb/bellman_0"} <= memory_tags
+    assert all(e.value > 0 for tag in memory_tags for e in events.Scalars(tag))
 
 
 def test_single_process_run_resumes_on_ray(tmp_path: Path, ray_cluster: ModuleType) -> None:

@@ -205,6 +205,7 @@ class RayTrainer:
         self.eval_ref: Any = None
         self.eval_started = 0.0
         self.peak_rss: dict[str, float] = {}
+        self.rss_logged: dict[str, int] = {}
         self.logs: dict[str, float] = {}
         self.step_seconds = 0.0
         self.steps_since_log = 0
@@ -367,7 +368,7 @@ class RayTrainer:
                 yield chunk, None
                 continue
             chunk.slot.failures = 0
-            self._note_memory(chunk.slot.name, result.peak_rss_mb)
+            self._note_memory(chunk.slot.name, result.peak_rss_mb, result.rss_mb)
             yield chunk, result
 
     def _insert(self, result: CollectedChunk) -> bool:
@@ -451,7 +452,7 @@ class RayTrainer:
             return False
         self.labels.popleft()
         head.slot.failures = 0
-        self._note_memory(head.slot.name, labels.peak_rss_mb)
+        self._note_memory(head.slot.name, labels.peak_rss_mb, labels.rss_mb)
         start = time.perf_counter()
         self._apply(QBatch.from_arrays(head.sample), torch.from_numpy(labels.values.copy()),
                     start)
@@ -570,9 +571,14 @@ class RayTrainer:
             self.writer.add_scalar("distributed/restarts", sum(restarts.values()),
                                    int(self.state["grasps"]))
 
-    def _note_memory(self, name: str, value: float) -> None:
+    def _note_memory(self, name: str, peak: float, now: float | None = None) -> None:
         # a slot's peak over all its incarnations
-        self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), value)
+        self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), peak)
+        grasps = int(self.state["grasps"])
+        # at most once per chunk of grasps: Bellman updaters answer many batches per chunk
+        if now is not None and self.writer is not None and self.rss_logged.get(name) != grasps:
+            self.rss_logged[name] = grasps
+            self.writer.add_scalar(f"memory/rss_mb/{name.replace(' ', '_')}", now, grasps)
 
     def _report(self) -> dict[str, Any]:
         """Worker counts, restarts, memory: what metrics.json adds to the single-process one."""

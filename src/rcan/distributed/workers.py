@@ -97,6 +97,8 @@ class CollectedChunk:
     """Learner step of the weights that played (the driver logs the policy lag)."""
     peak_rss_mb: float
     """The worker's peak resident memory so far."""
+    rss_mb: float = 0.0
+    """The worker's resident memory now (logged per chunk: flat once the simulator is warm)."""
 
 
 class CollectorWorker(_Follower):
@@ -119,7 +121,7 @@ class CollectorWorker(_Follower):
         self.actor.rng = np.random.default_rng(noise_seed)
         self.actor.generator.manual_seed(noise_seed)
         collected = self.collector.collect(episodes, seed=seed, scripted_only=scripted)
-        return CollectedChunk(collected, weights.steps, peak_rss_mb())
+        return CollectedChunk(collected, weights.steps, peak_rss_mb(), rss_mb())
 
     def warm_up(self, weights: Published, seed: int) -> float:
         """Build the world and load ``weights`` (one short episode); returns seconds taken."""
@@ -136,6 +138,8 @@ class Labels:
     """float32 (N,) targets in [0, 1]."""
     peak_rss_mb: float
     """The worker's peak resident memory so far."""
+    rss_mb: float = 0.0
+    """The worker's resident memory now."""
 
 
 class BellmanWorker(_Follower):
@@ -159,7 +163,7 @@ class BellmanWorker(_Follower):
         self._follow(targets, self._load)
         # from_arrays copies: arrays fetched from the object store are read-only.
         values = self.updater.label(QBatch.from_arrays(batch), self.generator)
-        return Labels(values.numpy(), peak_rss_mb())
+        return Labels(values.numpy(), peak_rss_mb(), rss_mb())
 
 
 class EvaluatorWorker(_Follower):
