@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-from rcan.common.stats import wilson  # noqa: E402
+from rcan.common.stats import wilson
 
 runs = Path("runs/ray_vs_single")
 summary: dict = {"command": "bash results/ray_vs_single/run.sh && "
