@@ -13,9 +13,10 @@ from rcan.translator.networks import (
 )
 
 
+@pytest.mark.parametrize("stem", [0, 8])
 @pytest.mark.parametrize("size", [(64, 64), (48, 80)])
-def test_generator_heads_have_input_resolution(size: tuple[int, int]) -> None:
-    g = UNetGenerator(GeneratorConfig(base_channels=8, depth=4))
+def test_generator_heads_have_input_resolution(size: tuple[int, int], stem: int) -> None:
+    g = UNetGenerator(GeneratorConfig(base_channels=8, depth=4, stem_channels=stem))
     out = g(torch.randn(2, 3, *size))
     assert out.rgb.shape == (2, 3, *size)
     assert out.mask_logits.shape == (2, 6, *size)
@@ -57,3 +58,16 @@ def test_patch_discriminator_scales() -> None:
     d = PatchDiscriminator(DiscriminatorConfig(base_channels=8, layers=3, scales=2))
     logits = d(torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64))
     assert [t.shape for t in logits] == [(2, 1, 8, 8), (2, 1, 4, 4)]
+
+
+def test_stem_features_reach_the_heads_at_full_resolution() -> None:
+    # one pixel changed moves the outputs at that pixel through the stem's skip
+    torch.manual_seed(0)
+    g = UNetGenerator(GeneratorConfig(base_channels=8, depth=3, stem_channels=4)).eval()
+    assert sum(p.numel() for p in g.stem.parameters()) > 0
+    x = torch.randn(1, 3, 32, 32)
+    y = x.clone()
+    y[0, :, 10, 10] += 1.0
+    with torch.no_grad():
+        delta = (g(y).mask_logits - g(x).mask_logits).abs().sum(1)[0]
+    assert delta[10, 10] > 0

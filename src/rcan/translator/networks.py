@@ -47,6 +47,10 @@ class GeneratorConfig:
     """Dropout in the three innermost decoder levels (train mode only)."""
     num_classes: int = len(CLASS_NAMES)
     """Segmentation classes (see rcan.sim.render.CLASS_NAMES)."""
+    stem_channels: int = 0
+    """Width of two 3x3 convolutions at full resolution whose features are the outermost skip;
+    0: the raw image is that skip (pix2pix). At 64 x 64 an object covers a few dozen pixels, so
+    its outline needs features computed before the first downsampling."""
 
 
 @dataclass
@@ -74,6 +78,17 @@ class _Down(nn.Sequential):
         super().__init__(
             nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=first or norm == "none"),
             nn.Identity() if first else _norm(norm, cout),
+            nn.LeakyReLU(0.2, inplace=True),
+        )
+
+
+class _Stem(nn.Sequential):
+    def __init__(self, cout: int, norm: str) -> None:
+        super().__init__(
+            nn.Conv2d(3, cout, 3, padding=1),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=norm == "none"),
+            _norm(norm, cout),
             nn.LeakyReLU(0.2, inplace=True),
         )
 
@@ -114,13 +129,15 @@ class UNetGenerator(nn.Module):
         widths = [
             min(config.base_channels * 2**i, config.max_channels) for i in range(config.depth)
         ]
+        stem = config.stem_channels
+        self.stem = _Stem(stem, config.norm) if stem > 0 else nn.Identity()
         self.downs = nn.ModuleList()
         cin = 3
         for i, w in enumerate(widths):
             self.downs.append(_Down(cin, w, config.norm, first=i == 0))
             cin = w
         self.ups = nn.ModuleList()
-        skips = [3, *widths[:-1]]  # the input image is the last skip
+        skips = [stem or 3, *widths[:-1]]  # the stem's features (or the image) are the last skip
         for i in reversed(range(config.depth)):
             cout = widths[i - 1] if i > 0 else config.base_channels
             drop = config.dropout if i >= config.depth - 3 and i > 0 else 0.0
@@ -131,7 +148,7 @@ class UNetGenerator(nn.Module):
         self.depth = nn.Conv2d(cin, 1, 1)
 
     def forward(self, x: torch.Tensor) -> GeneratorOutput:
-        skips = [x]
+        skips = [self.stem(x)]
         h = x
         for down in self.downs:
             h = down(h)
