@@ -129,3 +129,5 @@ def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: P
     train_policy(config)
     result = evaluate(EvaluateConfig(tmp_path, episodes=2, out=tmp_path / "eval.json"))
     assert result["episodes"] == 2 and result["mean_episode_length"] <= 3
+    assert sum(result["outcomes"].values()) == 2 and 0 <= result["timeouts"] <= 2
+    assert result["outcomes"]["success"] == round(result["success"] * 2)

@@ -13,8 +13,11 @@ from typing import Any
 import numpy as np
 
 from rcan.common.stats import wilson
-from rcan.qtopt.actor import QTOptActor
-from rcan.sim.env import EnvConfig, GraspEnv
+from rcan.qtopt.actor import Episode, QTOptActor
+from rcan.sim.env import TERMINATE, EnvConfig, GraspEnv
+
+#: Why an episode ended as it did (see :func:`episode_outcome`).
+OUTCOMES: tuple[str, ...] = ("success", "closed_on_nothing", "ended_open")
 
 
 @dataclass
@@ -64,24 +67,44 @@ class Collector:
         self.env.close()
 
 
+def episode_outcome(episode: Episode) -> str:
+    """``success``; ``closed_on_nothing``: the gripper was closed at the end yet held nothing
+    (a missed or dropped grasp); ``ended_open``: the gripper was open at the end (never closed,
+    or let go). Telling these apart shows whether a policy lacks aim or lacks the idea."""
+    if episode.success:
+        return "success"
+    closed = episode.transitions["next_gripper_closed"]
+    return "closed_on_nothing" if float(closed[-1]) > 0.5 else "ended_open"
+
+
+def timed_out(episode: Episode) -> bool:
+    """Whether the episode ran out of steps instead of ending with a terminate action."""
+    return float(episode.transitions["action"][-1, TERMINATE]) <= 0.5
+
+
 def evaluate_actor(
     actor: QTOptActor, env_config: EnvConfig, episodes: int, seed: int
 ) -> dict[str, Any]:
-    """Greedy success rate with its 95% Wilson interval (fresh env, fixed seed)."""
+    """Greedy success rate with its 95% Wilson interval (fresh env, fixed seed), episode
+    outcomes (see :func:`episode_outcome`) and how many ran out of steps."""
     env = GraspEnv(env_config)
-    successes = steps = 0
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    steps = timeouts = 0
     try:
         for i in range(episodes):
             episode = actor.run_episode(env, explore=False, seed=seed if i == 0 else None)
-            successes += episode.success
+            outcomes[episode_outcome(episode)] += 1
+            timeouts += timed_out(episode)
             steps += episode.steps
     finally:
         env.close()
-    rate = wilson(successes, episodes)
+    rate = wilson(outcomes["success"], episodes)
     return {
         "success": rate.success,
         "ci_low": rate.ci_low,
         "ci_high": rate.ci_high,
         "episodes": episodes,
         "mean_episode_length": steps / max(episodes, 1),
+        "outcomes": outcomes,
+        "timeouts": timeouts,
     }

@@ -93,10 +93,11 @@ class EnvConfig:
     """Close and end automatically once the gripper is low (KukaDiverseObjectEnv style)."""
     auto_grasp_height: float = 0.02
     """Fingertip height that triggers the automatic grasp."""
-    rebuild_every: int = 1000
+    rebuild_every: int = 250
     """Episodes after which the Bullet world is built afresh (0: never). Bullet keeps about
     0.35 MB of every object set it loads, even after removing the bodies, so a long-running
-    collector would otherwise grow without bound; a rebuild takes about a second."""
+    collector would otherwise grow without bound; a rebuild takes about a second (under 0.2%
+    of 250 episodes) and bounds that growth to about 90 MB."""
     world: WorldConfig = field(default_factory=WorldConfig)
     """The bin world: objects, physics."""
 
