@@ -103,12 +103,42 @@ def test_finetune_starts_from_a_run_and_keeps_its_replay(tmp_path: Path) -> None
     assert state["grasps"] == 2  # only target grasps count; no scripted bootstrap ran
 
 
-def test_finetune_refuses_another_observation_mode(tmp_path: Path, translator: Path) -> None:
+def test_finetune_refuses_another_observation_mode(tmp_path: Path) -> None:
     train_policy(_config(tmp_path / "sim", 6))
-    config = _config(tmp_path / "rcan", 2)
-    config.obs, config.translator, config.init_from = "rcan", translator, tmp_path / "sim"
+    config = _config(tmp_path / "randomized", 2)
+    config.obs, config.init_from = "randomized", tmp_path / "sim"
     with pytest.raises(RcanError, match="obs='canonical'"):
         build_trainer_parts(config)
+
+
+@pytest.mark.parametrize(("source", "half"), [("canonical", slice(0, 3)),
+                                              ("randomized", slice(3, 6))])
+def test_a_three_channel_run_starts_an_rcan_run_reading_its_half(
+    tmp_path: Path, translator: Path, source: str, half: slice
+) -> None:
+    sim = _config(tmp_path / "sim", 6)
+    sim.obs = source  # type: ignore[assignment]
+    train_policy(sim)
+    config = _config(tmp_path / "rcan", 2)
+    config.obs, config.translator, config.init_from = "rcan", translator, tmp_path / "sim"
+    parts = build_trainer_parts(config)
+    assert parts.state["bootstrap_done"] and len(parts.replay.offline) == 0  # other images
+
+    # the widened network scores [G(x), x] as the source network scores its half
+    from rcan.qtopt.load import load_actor
+
+    source_actor, _ = load_actor(tmp_path / "sim")
+    images = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 6), dtype=np.uint8)
+    actions = torch.rand(2, 3, 7)
+    scalars = torch.tensor([[0.0, 0.2], [1.0, 0.1]])
+
+    def q(network: QNetwork, x: np.ndarray) -> torch.Tensor:
+        with torch.no_grad():
+            features = network.encode(torch.from_numpy(x).permute(0, 3, 1, 2))
+            return network.q_logits(features, scalars, actions)
+
+    torch.testing.assert_close(q(parts.learner.network, images),
+                               q(source_actor.network, np.ascontiguousarray(images[..., half])))
 
 
 def test_time_limit_applies_to_each_invocation(tmp_path: Path) -> None:

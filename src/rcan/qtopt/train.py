@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
@@ -111,7 +112,8 @@ class TrainPolicyConfig:
     init_from: Path | None = None
     """Joint finetuning (RCAN, Sec. 4): a train-policy run whose networks start this one and
     whose replay (off- and on-policy; the newest offline_capacity rows) becomes this run's
-    off-policy data; no bootstrap."""
+    off-policy data; no bootstrap. A canonical or randomized run may start an rcan one (its
+    weights read G(x) or x; its replay is left out)."""
     collectors: int = 1
     """Collector workers; more than 1 runs the parts as Ray actors (pip install 'rcan[ray]')."""
     bellman_updaters: int = 0
@@ -207,26 +209,58 @@ def build_trainer_parts(config: TrainPolicyConfig) -> TrainerParts:
     return TrainerParts(learner, targets, bellman, actor, replay, state, rng, label_gen)
 
 
+#: Which input channels of an ``rcan`` network (G(x) then x) a 3-channel run's weights read.
+WIDEN_FROM: dict[str, slice] = {"canonical": slice(0, 3), "randomized": slice(3, 6)}
+
+
+def widen_inputs(saved: dict[str, torch.Tensor], network: nn.Module, channels: slice
+                 ) -> dict[str, torch.Tensor]:
+    """``saved`` weights of a 3-channel Q-network for ``network`` (6 channels): the first
+    convolution reads ``channels`` with the saved kernels and the other three with zeros, so
+    the widened network scores [G(x), x] exactly as the saved one scores its own image."""
+    wanted = network.state_dict()
+    out = {}
+    for name, value in saved.items():
+        target = wanted.get(name)
+        if target is not None and target.shape != value.shape and value.dim() == 4 and (
+                target.shape[:1] + target.shape[2:] == value.shape[:1] + value.shape[2:]):
+            widened = torch.zeros_like(target)
+            widened[:, channels] = value
+            value = widened
+        out[name] = value
+    return out
+
+
 def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetworks,
                replay: MixedReplay) -> None:
     """Start from ``config.init_from``: its three networks, and all its replay as off-policy
-    data (the optimiser starts afresh)."""
+    data (the optimiser starts afresh).
+
+    A ``canonical`` or ``randomized`` run may also start an ``rcan`` run: its weights then read
+    the G(x) or the x half of the rcan input (see :func:`widen_inputs`), and its replay, whose
+    images are of another kind, is left out (no bootstrap either: the warm policy collects)."""
     assert config.init_from is not None
     source = Path(config.init_from)
     folder = source / "checkpoint" if (source / "checkpoint").is_dir() else source
     if not (folder / "replay.h5").is_file():
         raise RcanError(f"--init-from {source}: not a train-policy run (no checkpoint/replay.h5)")
     saved = load_json(folder, "config")
-    if saved.get("obs") != config.obs:
+    widen = config.obs == "rcan" and saved.get("obs") in WIDEN_FROM
+    if saved.get("obs") != config.obs and not widen:
         raise RcanError(f"--init-from {source}: trained with obs={saved.get('obs')!r}, "
                         f"this run has obs={config.obs!r}")
     for name, module in (("online", learner.network), ("target_polyak", targets.polyak),
                          ("target_lagged", targets.lagged)):
+        tensors = load_tensors(folder, name)
+        if widen:
+            tensors = widen_inputs(tensors, module, WIDEN_FROM[saved["obs"]])
         try:
-            module.load_state_dict(load_tensors(folder, name))
+            module.load_state_dict(tensors)
         except RuntimeError as err:
             raise RcanError(f"--init-from {source}: {name} does not fit this run's network "
                             f"({str(err).splitlines()[0]})") from None
+    if widen:
+        return
     previous = MixedReplay.load(folder / "replay.h5")
     for buffer in (previous.offline, previous.online):
         if len(buffer):
