@@ -165,6 +165,26 @@ def _export(args: Sequence[str]) -> None:
 
 
 @dataclass
+class SavePolicyConfig:
+    """Settings of ``rcan save-policy``."""
+
+    run: tyro.conf.Positional[Path]
+    """A train-policy run folder."""
+    out: Path
+    """Policy folder to write (safetensors + JSON, the translator inside for rcan)."""
+
+
+def _save_policy(args: Sequence[str]) -> None:
+    from rcan.transfer.grasp_policy import GraspPolicy, run_provenance
+
+    config = tyro.cli(SavePolicyConfig, args=args, prog="rcan save-policy")
+    policy = GraspPolicy.from_pretrained(config.run)
+    policy.save_pretrained(config.out, trained=run_provenance(config.run))
+    print(f"wrote {config.out} (obs {policy.obs}); load it with "
+          f"GraspPolicy.from_pretrained({str(config.out)!r})")
+
+
+@dataclass
 class DemoConfig:
     """Settings of ``rcan demo``: the shipped translator and RCAN policy in the target domain,
     beside the scripted explorer and the oracle, with a report, in a few minutes."""
@@ -236,6 +256,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
     "publish-run": (_publish_run, "copy a run's learning curve and latest metrics to results/"),
+    "save-policy": (_save_policy, "a trained run as a self-contained policy folder (safetensors)"),
     "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),
     "experiment": (_experiment, "RCAN's transfer table: 'rcan experiment table1|report'"),
     "bench": (_bench, "benchmarks: 'rcan bench sim|translator|qtopt|ray'"),

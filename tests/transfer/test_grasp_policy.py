@@ -169,3 +169,19 @@ def test_no_pickle_is_ever_loaded(tmp_path: Path, rcan_run: Path,
                                         r"weights.pkl: pickle files are never loaded"):
         GraspPolicy.from_pretrained(run)
     assert not marker.exists()
+
+
+def test_save_policy_command_writes_a_folder_with_the_runs_provenance(
+    tmp_path: Path, translator_dir: Path, make_run: Callable[..., Path]
+) -> None:
+    from rcan.cli import main
+
+    run = make_run(tmp_path / "run", "rcan", translator_dir)
+    (run / "config.json").write_text(json.dumps({"command": "rcan train-policy --obs rcan"}))
+    (run / "curve.json").write_text(json.dumps([{"grasps": 40, "success": 0.25}]))
+    main(["save-policy", str(run), "--out", str(tmp_path / "shipped")])
+    config = json.loads((tmp_path / "shipped" / "config.json").read_text())
+    assert config["trained"]["command"] == "rcan train-policy --obs rcan"
+    assert config["trained"]["last_evaluation"] == {"grasps": 40, "success": 0.25}
+    shipped = GraspPolicy.from_pretrained(tmp_path / "shipped")
+    assert _acts(shipped) == _acts(GraspPolicy.from_pretrained(run))

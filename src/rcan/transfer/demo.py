@@ -67,7 +67,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         print(f"NOTE: no RCAN policy at {config.policy} ({missing}). Its episodes, GIFs and "
               "Q heat map are skipped; the rest of the demo still runs. Train one with "
               "`rcan experiment table1` (or `rcan train-policy --obs rcan`) and save it with "
-              "GraspPolicy.save_pretrained, or pass --policy FOLDER.")
+              "`rcan save-policy RUN --out FOLDER`, or pass --policy FOLDER.")
 
     played: dict[str, PlayResult] = {}
     actor = policy_env_config = None

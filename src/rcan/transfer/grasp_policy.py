@@ -19,8 +19,11 @@ gives the same actions here and in the exported ONNX policy (rcan.transfer.expor
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -101,11 +104,13 @@ class GraspPolicy(PolicyRuntime):
         return cls(actor.network, config["obs"], actor.encoder.translator, actor.cem,
                    max_translation, max_rotation, seed)
 
-    def save_pretrained(self, folder: str | os.PathLike[str]) -> Path:
+    def save_pretrained(self, folder: str | os.PathLike[str],
+                        trained: Mapping[str, Any] | None = None) -> Path:
         """Write a self-contained policy folder that :meth:`from_pretrained` (and
         ``rcan evaluate --translator FOLDER/translator``) reads; atomically: a kill leaves
-        the previous folder, or none, never half a folder."""
-        config = {
+        the previous folder, or none, never half a folder. ``trained``: where the policy
+        came from (command, grasps, success...), kept in config.json."""
+        config: dict[str, Any] = {
             "format": FORMAT,
             "version": 1,
             "obs": self.obs,
@@ -114,6 +119,8 @@ class GraspPolicy(PolicyRuntime):
             "env": {"max_translation": self.spec.max_translation,
                     "max_rotation": self.spec.max_rotation},
         }
+        if trained is not None:
+            config["trained"] = dict(trained)
         with replace_policy_folder(folder) as tmp:
             _save_module(self.network, tmp / f"{WEIGHTS}.safetensors")
             write_json(tmp / "config.json", config)
@@ -129,6 +136,23 @@ class GraspPolicy(PolicyRuntime):
         actions, q = self.graph(*(torch.from_numpy(a) for a in
                                   (images, gripper_closed, height, normal, uniform)))
         return actions.numpy(), q.numpy()
+
+
+def run_provenance(run: str | os.PathLike[str]) -> dict[str, Any]:
+    """What a train-policy run folder says about how its policy was made: the command, the
+    grasps collected, and the last point of its learning curve."""
+    folder = Path(run)
+    out: dict[str, Any] = {"run": str(folder)}
+    config = folder / "config.json"
+    if config.is_file():
+        out["command"] = json.loads(config.read_text()).get("command")
+    state = folder / "checkpoint" / "state.json"
+    if state.is_file():
+        out["grasps"] = json.loads(state.read_text()).get("grasps")
+    curve = folder / "curve.json"
+    if curve.is_file() and (points := json.loads(curve.read_text())):
+        out["last_evaluation"] = points[-1]
+    return out
 
 
 def _save_module(module: torch.nn.Module, path: Path) -> None:
