@@ -60,6 +60,6 @@ for name, points in sorted(series.items()):
 axes.axvline(end // 4, color="grey", linestyle=":", label="start of the last three quarters")
 axes.set(xlabel="grasps collected", ylabel="resident memory (MiB)",
          title=f"Ray run, {summary['minutes']:.0f} minutes")
-axes.legend()
+axes.legend(loc="center right", fontsize=8)
 figure.tight_layout()
 figure.savefig("results/ray_memory/memory.png", dpi=100)
