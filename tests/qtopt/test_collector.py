@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rcan.qtopt.actor import Episode
-from rcan.qtopt.collector import episode_outcome, timed_out
+from rcan.qtopt.collector import OutcomeCounts
 from rcan.sim.env import ACTION_DIM, TERMINATE
 
 
@@ -29,9 +29,14 @@ def _episode(closed: list[int], terminate_last: bool, success: bool) -> Episode:
 def test_outcome_is_read_from_the_last_gripper_state(
     closed: list[int], success: bool, outcome: str
 ) -> None:
-    assert episode_outcome(_episode(closed, True, success)) == outcome
+    counts = OutcomeCounts()
+    counts.add_episode(_episode(closed, True, success))
+    assert counts.counts[outcome] == 1 and sum(counts.counts.values()) == 1
+    assert counts.timeouts == 0
 
 
 def test_timeout_is_an_episode_without_a_final_terminate() -> None:
-    assert timed_out(_episode([0, 1], terminate_last=False, success=False))
-    assert not timed_out(_episode([0, 1], terminate_last=True, success=False))
+    counts = OutcomeCounts()
+    counts.add_episode(_episode([0, 1], terminate_last=False, success=False))
+    counts.add_episode(_episode([0, 1], terminate_last=True, success=False))
+    assert counts.timeouts == 1 and counts.counts["closed_on_nothing"] == 2

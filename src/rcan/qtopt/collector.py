@@ -67,44 +67,58 @@ class Collector:
         self.env.close()
 
 
-def episode_outcome(episode: Episode) -> str:
+def episode_outcome(success: bool, closed_at_end: bool) -> str:
     """``success``; ``closed_on_nothing``: the gripper was closed at the end yet held nothing
     (a missed or dropped grasp); ``ended_open``: the gripper was open at the end (never closed,
     or let go). Telling these apart shows whether a policy lacks aim or lacks the idea."""
-    if episode.success:
+    if success:
         return "success"
-    closed = episode.transitions["next_gripper_closed"]
-    return "closed_on_nothing" if float(closed[-1]) > 0.5 else "ended_open"
+    return "closed_on_nothing" if closed_at_end else "ended_open"
 
 
-def timed_out(episode: Episode) -> bool:
-    """Whether the episode ran out of steps instead of ending with a terminate action."""
-    return float(episode.transitions["action"][-1, TERMINATE]) <= 0.5
+@dataclass
+class OutcomeCounts:
+    """How evaluation episodes ended (see :func:`episode_outcome`), and how many ran out of
+    steps instead of ending with a terminate action."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    """Episodes per outcome."""
+    timeouts: int = 0
+    """Episodes that used all their steps."""
+
+    def add(self, success: bool, closed_at_end: bool, last_action: np.ndarray) -> None:
+        """Count one episode from its result, final gripper state and last action."""
+        self.counts[episode_outcome(success, closed_at_end)] += 1
+        self.timeouts += float(last_action[TERMINATE]) <= 0.5
+
+    def add_episode(self, episode: Episode) -> None:
+        """Count one played :class:`Episode` (its replay-layout transitions)."""
+        t = episode.transitions
+        self.add(episode.success, float(t["next_gripper_closed"][-1]) > 0.5, t["action"][-1])
 
 
 def evaluate_actor(
     actor: QTOptActor, env_config: EnvConfig, episodes: int, seed: int
 ) -> dict[str, Any]:
     """Greedy success rate with its 95% Wilson interval (fresh env, fixed seed), episode
-    outcomes (see :func:`episode_outcome`) and how many ran out of steps."""
+    outcomes (see :class:`OutcomeCounts`)."""
     env = GraspEnv(env_config)
-    outcomes = dict.fromkeys(OUTCOMES, 0)
-    steps = timeouts = 0
+    outcomes = OutcomeCounts()
+    steps = 0
     try:
         for i in range(episodes):
             episode = actor.run_episode(env, explore=False, seed=seed if i == 0 else None)
-            outcomes[episode_outcome(episode)] += 1
-            timeouts += timed_out(episode)
+            outcomes.add_episode(episode)
             steps += episode.steps
     finally:
         env.close()
-    rate = wilson(outcomes["success"], episodes)
+    rate = wilson(outcomes.counts["success"], episodes)
     return {
         "success": rate.success,
         "ci_low": rate.ci_low,
         "ci_high": rate.ci_high,
         "episodes": episodes,
         "mean_episode_length": steps / max(episodes, 1),
-        "outcomes": outcomes,
-        "timeouts": timeouts,
+        "outcomes": outcomes.counts,
+        "timeouts": outcomes.timeouts,
     }

@@ -24,6 +24,7 @@ from rcan.common.errors import RcanError
 from rcan.common.io import atomic_path
 from rcan.common.stats import SuccessRate, wilson
 from rcan.qtopt.actor import QTOptActor
+from rcan.qtopt.collector import OutcomeCounts
 from rcan.qtopt.load import load_actor
 from rcan.sim.env import EnvConfig, GraspEnv
 from rcan.sim.policies import OraclePolicy, Policy, ScriptedExplorer
@@ -107,12 +108,15 @@ class PlayResult:
     """Actions per episode on average."""
     recorded: list[RecordedEpisode]
     """The first episodes, kept frame by frame."""
+    outcomes: OutcomeCounts = field(default_factory=OutcomeCounts)
+    """How the episodes ended."""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON fields of an evaluation (as rcan evaluate writes them)."""
         return {"success": self.rate.success, "ci_low": self.rate.ci_low,
                 "ci_high": self.rate.ci_high, "episodes": self.rate.episodes,
-                "mean_episode_length": self.mean_episode_length}
+                "mean_episode_length": self.mean_episode_length,
+                "outcomes": self.outcomes.counts, "timeouts": self.outcomes.timeouts}
 
 
 def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int,
@@ -123,6 +127,7 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
         raise RcanError(f"episodes must be >= 1, got {episodes}")
     env = GraspEnv(env_config)
     successes = steps = 0
+    outcomes = OutcomeCounts()
     recorded: list[RecordedEpisode] = []
     bar = tqdm(range(episodes), desc=f"{controller.name} in {Path(str(env_config.domain)).stem}",
                unit="episode", disable=not progress, leave=False)
@@ -144,6 +149,7 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
                 if terminated or truncated:
                     break
             episode.success = bool(info["success"])
+            outcomes.add(episode.success, bool(obs["gripper_closed"][0] > 0.5), action)
             if keep:
                 episode.images.append(obs["image"])
                 if episode.views:
@@ -154,7 +160,7 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
             bar.set_postfix(success=f"{successes / (i + 1):.2f}")
     finally:
         env.close()
-    return PlayResult(wilson(successes, episodes), steps / episodes, recorded)
+    return PlayResult(wilson(successes, episodes), steps / episodes, recorded, outcomes)
 
 
 def load_policy(folder: str | os.PathLike[str], translator: str | os.PathLike[str] | None = None,
