@@ -126,7 +126,7 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
     if episodes < 1:
         raise RcanError(f"episodes must be >= 1, got {episodes}")
     env = GraspEnv(env_config)
-    successes = steps = 0
+    steps = 0
     outcomes = OutcomeCounts()
     recorded: list[RecordedEpisode] = []
     bar = tqdm(range(episodes), desc=f"{controller.name} in {Path(str(env_config.domain)).stem}",
@@ -155,12 +155,12 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
                 if episode.views:
                     episode.views.append(episode.views[-1])
                 recorded.append(episode)
-            successes += episode.success
             steps += env.steps
-            bar.set_postfix(success=f"{successes / (i + 1):.2f}")
+            bar.set_postfix(success=f"{outcomes.counts['success'] / (i + 1):.2f}")
     finally:
         env.close()
-    return PlayResult(wilson(successes, episodes), steps / episodes, recorded, outcomes)
+    return PlayResult(wilson(outcomes.counts["success"], episodes), steps / episodes, recorded,
+                      outcomes)
 
 
 def load_policy(folder: str | os.PathLike[str], translator: str | os.PathLike[str] | None = None,
