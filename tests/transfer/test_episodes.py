@@ -11,7 +11,7 @@ import torch
 
 from rcan.common.errors import RcanError
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import load_actor
+from rcan.qtopt.load import load_actor, policy_env
 from rcan.sim.env import EnvConfig
 from rcan.transfer.episodes import (
     ActorController,
@@ -19,7 +19,6 @@ from rcan.transfer.episodes import (
     episode_frames,
     load_policy,
     play,
-    policy_env,
     write_gif,
 )
 from rcan.transfer.grasp_policy import GraspPolicy

@@ -8,12 +8,10 @@ from typing import Any
 
 import tyro
 
-from rcan.common.config import from_dict
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import load_actor
+from rcan.qtopt.load import load_actor, policy_env
 from rcan.qtopt.observation import DEFAULT_DOMAIN
-from rcan.sim.env import EnvConfig
 
 
 @dataclass
@@ -44,10 +42,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     domain = config.domain or train_config.get("domain") or DEFAULT_DOMAIN[train_config["obs"]]
     # The MDP the policy was trained in (image size, episode length, action scales, world);
     # runs from before the environment was recorded get the defaults.
-    env = (from_dict(EnvConfig, train_config["env"], f"{config.policy}/config.json", "env")
-           if "env" in train_config else EnvConfig())
-    env.domain = domain
-    env.world.objects = config.objects
+    env = policy_env(train_config, domain, config.objects)
     result = {
         "policy": str(config.policy),
         "obs": train_config["obs"],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
+from typing import Any
 
 from rcan.common.checkpoint import load_json, load_tensors
 from rcan.common.config import from_dict
@@ -12,6 +14,7 @@ from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.cem import CEMConfig
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import CHANNELS, ObservationEncoder
+from rcan.sim.env import EnvConfig
 
 
 def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
@@ -46,3 +49,18 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
         t = Translator.from_checkpoint(source)
     cem = from_dict(CEMConfig, config.get("act_cem", {}), f"{path}/config.json", "act_cem")
     return QTOptActor(network, ObservationEncoder(mode, t), cem, seed=seed), config
+
+
+def policy_env(config: dict[str, Any], domain: str, objects: str) -> EnvConfig:
+    """The environment a policy acts in (its recorded image size and action scales) with the
+    given domain and object set."""
+    env_data = copy.deepcopy(config.get("env") or {})
+    if not isinstance(env_data, dict):
+        raise RcanError("policy config.json: 'env' must be a mapping")
+    env = from_dict(EnvConfig, env_data, "policy config.json", "env")
+    network = config.get("network") or {}
+    env.image_height = int(network.get("image_height", env.image_height))
+    env.image_width = int(network.get("image_width", env.image_width))
+    env.domain = domain
+    env.world.objects = objects
+    return env

@@ -20,6 +20,7 @@ import torch
 
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
+from rcan.qtopt.load import policy_env
 from rcan.sim.env import EnvConfig
 from rcan.transfer.document import ReportFolder
 from rcan.transfer.episodes import (
@@ -28,7 +29,6 @@ from rcan.transfer.episodes import (
     ScriptController,
     load_policy,
     play,
-    policy_env,
 )
 from rcan.transfer.experiment import machine
 from rcan.transfer.layout import PolicyFolder

@@ -9,7 +9,6 @@ the first few episodes for GIFs at no extra simulation cost.
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,6 @@ import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.common.io import atomic_path
 from rcan.common.stats import SuccessRate, wilson
@@ -172,21 +170,6 @@ def load_policy(folder: str | os.PathLike[str], translator: str | os.PathLike[st
     source = found.translator(translator if found.obs == "rcan" else None)
     actor, config = load_actor(found.checkpoint, str(source) if source else None, seed=seed)
     return actor, config
-
-
-def policy_env(config: dict[str, Any], domain: str, objects: str) -> EnvConfig:
-    """The environment a policy acts in (its recorded image size and action scales) with the
-    given domain and object set."""
-    env_data = copy.deepcopy(config.get("env") or {})
-    if not isinstance(env_data, dict):
-        raise RcanError("policy config.json: 'env' must be a mapping")
-    env = from_dict(EnvConfig, env_data, "policy config.json", "env")
-    network = config.get("network") or {}
-    env.image_height = int(network.get("image_height", env.image_height))
-    env.image_width = int(network.get("image_width", env.image_width))
-    env.domain = domain
-    env.world.objects = objects
-    return env
 
 
 def episode_frames(episode: RecordedEpisode, scale: int = 3) -> list[np.ndarray]:

@@ -52,10 +52,11 @@ from rcan.common.checkpoint import load_json
 from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.common.io import to_jsonable, write_json
+from rcan.qtopt.load import policy_env
 from rcan.qtopt.observation import DEFAULT_DOMAIN
 from rcan.qtopt.train import TrainPolicyConfig, train_policy
 from rcan.sim.domain import load_domain
-from rcan.transfer.episodes import ActorController, load_policy, play, policy_env
+from rcan.transfer.episodes import ActorController, load_policy, play
 from rcan.transfer.layout import PolicyFolder
 from rcan.transfer.table import (
     ROWS,

@@ -30,6 +30,7 @@ import torch
 
 from rcan.common.errors import RcanError
 from rcan.qtopt.actor import QTOptActor
+from rcan.qtopt.load import policy_env
 from rcan.sim.env import EnvConfig, GraspEnv
 from rcan.transfer.document import ReportFolder
 from rcan.transfer.episodes import (
@@ -37,7 +38,6 @@ from rcan.transfer.episodes import (
     RecordedEpisode,
     load_policy,
     play,
-    policy_env,
     write_gif,
 )
 from rcan.transfer.qmap import plot_q_maps, q_map
