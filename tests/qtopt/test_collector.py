@@ -7,14 +7,11 @@ import pytest
 
 from rcan.qtopt.actor import Episode
 from rcan.qtopt.collector import OutcomeCounts
-from rcan.sim.env import ACTION_DIM, TERMINATE
 
 
-def _episode(closed: list[int], terminate_last: bool, success: bool) -> Episode:
-    actions = np.zeros((len(closed), ACTION_DIM), np.float32)
-    actions[-1, TERMINATE] = float(terminate_last)
-    transitions = {"next_gripper_closed": np.asarray(closed, np.float32), "action": actions}
-    return Episode(transitions, success, len(closed))
+def _episode(closed: list[int], timed_out: bool, success: bool) -> Episode:
+    transitions = {"next_gripper_closed": np.asarray(closed, np.float32)}
+    return Episode(transitions, success, len(closed), timed_out)
 
 
 @pytest.mark.parametrize(
@@ -30,13 +27,13 @@ def test_outcome_is_read_from_the_last_gripper_state(
     closed: list[int], success: bool, outcome: str
 ) -> None:
     counts = OutcomeCounts()
-    counts.add_episode(_episode(closed, True, success))
+    counts.add_episode(_episode(closed, False, success))
     assert counts.counts[outcome] == 1 and sum(counts.counts.values()) == 1
     assert counts.timeouts == 0
 
 
-def test_timeout_is_an_episode_without_a_final_terminate() -> None:
+def test_timeouts_are_the_episodes_the_env_ended_at_its_step_limit() -> None:
     counts = OutcomeCounts()
-    counts.add_episode(_episode([0, 1], terminate_last=False, success=False))
-    counts.add_episode(_episode([0, 1], terminate_last=True, success=False))
+    counts.add_episode(_episode([0, 1], timed_out=True, success=False))
+    counts.add_episode(_episode([0, 1], timed_out=False, success=False))
     assert counts.timeouts == 1 and counts.counts["closed_on_nothing"] == 2

@@ -60,7 +60,7 @@ def test_registered_id_works_with_make() -> None:
         assert env.unwrapped.domain.name == "canonical"
         obs, info = env.reset(seed=0)
         assert obs["image"].shape == (24, 40, 3)
-        assert info == {"success": False, "grasped": []}
+        assert info == {"success": False, "grasped": [], "timed_out": False}
         env.action_space.seed(0)
         for step in range(1, 4):
             a = env.action_space.sample()
@@ -204,7 +204,7 @@ def test_terminate_ends_the_episode(canonical_env: GraspEnv) -> None:
     env.reset(seed=3)
     _, reward, terminated, truncated, info = env.step(action(terminate=1.0))
     assert terminated and not truncated and env.steps == 1
-    assert info == {"success": False, "grasped": []}  # an open gripper holds nothing
+    assert info == {"success": False, "grasped": [], "timed_out": False}  # open: holds nothing
     assert reward == pytest.approx(-0.05)
     env.reset(seed=3)
     _, _, terminated, _, _ = env.step(action(terminate=0.4))
@@ -216,8 +216,9 @@ def test_step_limit_ends_the_episode() -> None:
     try:
         env.reset(seed=0)
         for step in range(1, 6):
-            _, reward, terminated, truncated, _ = env.step(action())
+            _, reward, terminated, truncated, info = env.step(action())
             assert terminated == (step == 5), step
+            assert info["timed_out"] == (step == 5), step
             assert not truncated
             assert reward == pytest.approx(-0.05)
         assert env.steps == 5
@@ -257,7 +258,7 @@ def test_auto_grasp_ends_the_episode_once_low() -> None:
             env.reset(seed=2)
             steps = 0
             while True:
-                obs, _, terminated, _, _ = env.step(action(z=-1.0))
+                obs, _, terminated, _, info = env.step(action(z=-1.0))
                 steps += 1
                 if terminated:
                     break
@@ -265,8 +266,10 @@ def test_auto_grasp_ends_the_episode_once_low() -> None:
                 # Straight down from at most 0.3 m at 5 cm a step: low within a few steps.
                 assert steps < 10
                 assert obs["gripper_closed"][0] == 1.0
+                assert not info["timed_out"]  # the env ended it, not the step limit
             else:
                 assert steps == 20 and obs["gripper_closed"][0] == 0.0
+                assert info["timed_out"]
     finally:
         auto.close()
         manual.close()

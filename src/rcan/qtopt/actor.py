@@ -56,6 +56,8 @@ class Episode:
     """Whether the final lift check held an object."""
     steps: int = 0
     """Actions taken."""
+    timed_out: bool = False
+    """Whether it ended at the step limit rather than by a terminate action (or auto-grasp)."""
 
 
 class QTOptActor:
@@ -147,4 +149,6 @@ class QTOptActor:
             obs, image = next_obs, next_image
             if terminated or truncated:
                 arrays = {k: np.stack(v) for k, v in rows.items()}
-                return Episode(arrays, bool(info["success"]), env.steps)
+                return Episode(
+                    arrays, bool(info["success"]), env.steps, bool(info["timed_out"])
+                )

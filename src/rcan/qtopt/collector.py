@@ -14,7 +14,7 @@ import numpy as np
 
 from rcan.common.stats import wilson
 from rcan.qtopt.actor import Episode, QTOptActor
-from rcan.sim.env import TERMINATE, EnvConfig, GraspEnv
+from rcan.sim.env import EnvConfig, GraspEnv
 
 #: Why an episode ended as it did (see :func:`episode_outcome`).
 OUTCOMES: tuple[str, ...] = ("success", "closed_on_nothing", "ended_open")
@@ -84,17 +84,17 @@ class OutcomeCounts:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     """Episodes per outcome."""
     timeouts: int = 0
-    """Episodes that used all their steps."""
+    """Episodes that reached the step limit (the env's ``info["timed_out"]``)."""
 
-    def add(self, success: bool, closed_at_end: bool, last_action: np.ndarray) -> None:
-        """Count one episode from its result, final gripper state and last action."""
+    def add(self, success: bool, closed_at_end: bool, timed_out: bool) -> None:
+        """Count one episode from its result, final gripper state and how it ended."""
         self.counts[episode_outcome(success, closed_at_end)] += 1
-        self.timeouts += float(last_action[TERMINATE]) <= 0.5
+        self.timeouts += bool(timed_out)
 
     def add_episode(self, episode: Episode) -> None:
         """Count one played :class:`Episode` (its replay-layout transitions)."""
-        t = episode.transitions
-        self.add(episode.success, float(t["next_gripper_closed"][-1]) > 0.5, t["action"][-1])
+        closed = float(episode.transitions["next_gripper_closed"][-1]) > 0.5
+        self.add(episode.success, closed, episode.timed_out)
 
 
 def evaluate_actor(

@@ -22,7 +22,8 @@ succeeds if an object is then held between both fingers at least ``success_heigh
 tray bottom. Reward: ``-step_penalty`` each step, plus 1 on the final step if the grasp
 succeeded. Both endings report ``terminated=True`` because the lift check makes the last step a
 true terminal of the MDP (no bootstrapping past it); ``truncated`` is always False.
-``info`` holds ``success`` and ``grasped`` (URDF names of objects held).
+``info`` holds ``success``, ``grasped`` (URDF names of objects held) and ``timed_out`` (the
+episode reached ``max_steps`` without a terminate action or an automatic grasp ending it).
 
 Seeding: ``reset(seed=s)`` loads a fresh object set and draws the episode from ``s``; the
 domain (appearance, dynamics, action noise) draws from its own stream spawned from ``s``, so one
@@ -199,7 +200,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.steps = 0
         self._episodes_in_world += 1
         self._obs = self._observe()
-        return self._obs, {"success": False, "grasped": []}
+        return self._obs, {"success": False, "grasped": [], "timed_out": False}
 
     def step(
         self, action: np.ndarray
@@ -235,10 +236,10 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.steps += 1
         done = bool(terminate) or self.steps >= cfg.max_steps
         reward = -cfg.step_penalty
-        info: dict[str, Any] = {"success": False, "grasped": []}
+        info: dict[str, Any] = {"success": False, "grasped": [], "timed_out": False}
         if done:
             grasped = self._lift_check()
-            info = {"success": bool(grasped), "grasped": grasped}
+            info = {"success": bool(grasped), "grasped": grasped, "timed_out": not terminate}
             reward += 1.0 if grasped else 0.0
         if self.domain.resample == "step" and not done:
             assert self.renderer is not None

@@ -147,7 +147,9 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
                 if terminated or truncated:
                     break
             episode.success = bool(info["success"])
-            outcomes.add(episode.success, bool(obs["gripper_closed"][0] > 0.5), action)
+            outcomes.add(
+                episode.success, bool(obs["gripper_closed"][0] > 0.5), bool(info["timed_out"])
+            )
             if keep:
                 episode.images.append(obs["image"])
                 if episode.views:
