@@ -49,3 +49,49 @@ def test_balanced_class_weights_favour_rare_classes_and_keep_the_mean() -> None:
     w = balanced_class_weights(f)
     assert float((w * f).sum()) == pytest.approx(1.0)
     assert w[3] / w[0] == pytest.approx((0.5 / 0.05) ** 0.5)
+
+
+def test_soft_jaccard_is_one_minus_iou_for_confident_logits() -> None:
+    from rcan.translator.losses import soft_jaccard
+
+    truth = torch.tensor([[[0, 0, 1, 1]]])
+    predicted = torch.tensor([[[0, 1, 1, 1]]])
+    logits = torch.nn.functional.one_hot(predicted, 3).permute(0, 3, 1, 2).float() * 50
+    # class 0: 1/2, class 1: 2/3; class 2 is absent from the truth and left out
+    expected = 1 - (0.5 + 2 / 3) / 2
+    assert float(soft_jaccard(logits, truth)) == pytest.approx(expected, abs=1e-5)
+    perfect = torch.nn.functional.one_hot(truth, 3).permute(0, 3, 1, 2).float() * 50
+    assert float(soft_jaccard(perfect, truth)) == pytest.approx(0.0, abs=1e-5)
+
+
+def test_soft_jaccard_has_gradients_toward_the_truth() -> None:
+    from rcan.translator.losses import soft_jaccard
+
+    truth = torch.tensor([[[0, 1], [1, 0]]])
+    logits = torch.zeros(1, 2, 2, 2, requires_grad=True)
+    soft_jaccard(logits, truth).backward()
+    grad = logits.grad
+    assert grad is not None
+    # descending the gradient raises the logit of the true class at every pixel
+    onehot = torch.nn.functional.one_hot(truth, 2).permute(0, 3, 1, 2).bool()
+    assert (grad[onehot] < 0).all() and (grad[~onehot] > 0).all()
+
+
+def test_precision_recall_and_one_pixel_shift_ceiling_by_hand() -> None:
+    m = TranslationMetrics(num_classes=6)
+    # a 2 x 2 object in a 4 x 4 image; the prediction covers it plus two more pixels
+    true_mask = np.zeros((1, 4, 4), np.uint8)
+    true_mask[0, 1:3, 1:3] = 5
+    pred_mask = true_mask.copy()
+    pred_mask[0, 0, 1:3] = 5
+    images = np.zeros((1, 4, 4, 3), np.uint8)
+    depth = np.ones((1, 4, 4), np.float32)
+    m.update(images, images, pred_mask, true_mask, depth, depth)
+    r = m.result()
+    assert r["precision_object"] == pytest.approx(4 / 6)
+    assert r["recall_object"] == pytest.approx(1.0)
+    assert r["object_iou"] == pytest.approx(4 / 6)
+    # every one-pixel move keeps the whole 2 x 2 object inside the 3 x 4 overlap on both sides
+    # and overlaps it with itself on 2 pixels: IoU 2 / (4 + 4 - 2) per move
+    assert r["iou_1px_shift_object"] == pytest.approx(1 / 3)
+    assert r["iou_1px_shift_background"] < 1.0

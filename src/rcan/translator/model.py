@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from rcan.translator.losses import LossWeights, balanced_class_weights, gan_loss, mpse
+from rcan.translator.losses import (
+    LossWeights,
+    balanced_class_weights,
+    gan_loss,
+    mpse,
+    soft_jaccard,
+)
 from rcan.translator.networks import (
     DEPTH_MEAN,
     DEPTH_SCALE,
@@ -82,6 +88,7 @@ class TranslatorModel:
             "mpse": mpse(out.rgb, target_rgb),
             "l2": F.mse_loss(out.rgb, target_rgb),
             "mask": F.cross_entropy(out.mask_logits, mask, weight=self.class_weights),
+            "mask_iou": soft_jaccard(out.mask_logits, mask),
             "depth": F.mse_loss(out.depth, (depth.unsqueeze(1) - DEPTH_MEAN) / DEPTH_SCALE),
         }
 
