@@ -161,3 +161,17 @@ def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: P
     assert result["episodes"] == 2 and result["mean_episode_length"] <= 3
     assert sum(result["outcomes"].values()) == 2 and 0 <= result["timeouts"] <= 2
     assert result["outcomes"]["success"] == round(result["success"] * 2)
+    assert result["act_cem"]["samples"] == config.act_cem.samples
+
+
+def test_evaluate_can_widen_the_acting_search(tmp_path: Path) -> None:
+    config = _config(tmp_path, 6)
+    config.env = EnvConfig(image_height=32, image_width=32, max_steps=2)
+    train_policy(config)
+    wide = EvaluateConfig(tmp_path, episodes=1, cem_samples=32, cem_iterations=3,
+                          out=tmp_path / "eval.json")
+    used = evaluate(wide)["act_cem"]
+    assert (used["samples"], used["iterations"]) == (32, 3)
+    assert used["elites"] == config.act_cem.elites  # not overridden: the run's own
+    with pytest.raises(RcanError, match="elites"):
+        evaluate(EvaluateConfig(tmp_path, episodes=1, cem_samples=4, cem_elites=8))

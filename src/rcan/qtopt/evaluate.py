@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,12 @@ class EvaluateConfig:
     """Override the translator of an rcan policy."""
     out: Path | None = None
     """JSON file for the result (default: POLICY/eval_<domain>.json)."""
+    cem_samples: int | None = None
+    """Override the run's acting CEM: actions sampled per iteration."""
+    cem_elites: int | None = None
+    """Override the run's acting CEM: elites refit to."""
+    cem_iterations: int | None = None
+    """Override the run's acting CEM: sample-score-refit rounds."""
 
 
 def evaluate(config: EvaluateConfig) -> dict[str, Any]:
@@ -42,12 +49,21 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     domain = config.domain or train_config.get("domain") or DEFAULT_DOMAIN[train_config["obs"]]
     # The MDP the policy was trained in (image size, episode length, action scales, world);
     # runs from before the environment was recorded get the defaults.
+    overrides = {
+        "samples": config.cem_samples,
+        "elites": config.cem_elites,
+        "iterations": config.cem_iterations,
+    }
+    actor.cem = dataclasses.replace(
+        actor.cem, **{k: v for k, v in overrides.items() if v is not None}
+    )
     env = policy_env(train_config, domain, config.objects)
     result = {
         "policy": str(config.policy),
         "obs": train_config["obs"],
         "domain": domain,
         "objects": config.objects,
+        "act_cem": dataclasses.asdict(actor.cem),
         **evaluate_actor(actor, env, config.episodes, config.seed),
     }
     name = Path(str(domain)).stem
