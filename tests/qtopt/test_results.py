@@ -61,3 +61,20 @@ def test_published_policy_results_are_consistent(name: str) -> None:
         assert point["ci_low"] == pytest.approx(expected.ci_low)
         assert point["ci_high"] == pytest.approx(expected.ci_high)
     assert [p["grasps"] for p in curve] == sorted(p["grasps"] for p in curve)
+
+
+def test_canonical_readme_quotes_its_cem_evaluations() -> None:
+    folder = RESULTS / "policy_canonical"
+    if not (folder / "README.md").is_file():
+        pytest.skip("results/policy_canonical not published")
+    rows = [line for line in (folder / "README.md").read_text().splitlines()
+            if line.startswith("| ") and "samples" in line]
+    names = ["eval_200", "eval_200_cem256x3", "eval_200_cem1024x3"]
+    assert len(rows) == len(names)
+    for name, row in zip(names, rows, strict=True):
+        result = json.loads((folder / f"{name}.json").read_text())
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1] == f"{100 * result['success']:.1f}%", name
+        assert cells[3] == str(result["outcomes"]["closed_on_nothing"]), name
+        if "act_cem" in result:  # evaluations from before the field existed used the defaults
+            assert f"{result['act_cem']['samples']:,} samples" in cells[0], name
