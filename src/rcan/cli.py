@@ -128,6 +128,13 @@ def _train_policy(args: Sequence[str]) -> None:
     print(json.dumps(train_policy(config), indent=2))
 
 
+def _fit_policy(args: Sequence[str]) -> None:
+    from rcan.qtopt.fit import FitPolicyConfig, fit_policy
+
+    config = tyro.cli(FitPolicyConfig, args=args, prog="rcan fit-policy")
+    print(json.dumps(fit_policy(config), indent=2))
+
+
 def _evaluate(args: Sequence[str]) -> None:
     from rcan.qtopt.evaluate import EvaluateConfig, evaluate
 
@@ -254,6 +261,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "evaluate-translator": (_evaluate_translator,
                             "a translator's PSNR, IoU and depth error on paired shards"),
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
+    "fit-policy": (_fit_policy, "more gradient steps on a train-policy run's replay, no new grasps"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
     "publish-run": (_publish_run, "copy a run's learning curve and latest metrics to results/"),
     "save-policy": (_save_policy, "a trained run as a self-contained policy folder (safetensors)"),

@@ -164,14 +164,15 @@ class TrainerParts:
     """CEM noise of the Bellman targets."""
 
 
-def build_trainer_parts(config: TrainPolicyConfig) -> TrainerParts:
-    """Check or write ``OUT/config.json``, build the parts, and restore ``OUT/checkpoint``."""
+def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -> TrainerParts:
+    """Check or write ``OUT/config.json`` (recording ``command``, by default this process's
+    ``rcan train-policy`` command line), build the parts, and restore ``OUT/checkpoint``."""
     torch.set_num_threads(config.threads)
     out = Path(config.out)
     env = policy_env_config(config, config.objects)
     config.network.image_height, config.network.image_width = env.image_height, env.image_width
     save_run_config(out, config, ("obs", "domain", "env", "network", "seed", "objects"),
-                    {"command": "rcan train-policy " + " ".join(sys.argv[2:])})
+                    {"command": command or "rcan train-policy " + " ".join(sys.argv[2:])})
     encoder = make_encoder(config)
     config.network.in_channels = CHANNELS[config.obs]
 
@@ -367,27 +368,28 @@ def evaluate_policy(config: TrainPolicyConfig, actor: QTOptActor, grasps: int, s
     return {"grasps": grasps, "gradient_steps": steps, **result}
 
 
-def write_curve(out: Path, curve: list[dict[str, Any]]) -> None:
-    """``curve.json`` and ``curve.png``."""
-    write_json(out / "curve.json", curve)
+def write_curve(out: Path, curve: list[dict[str, Any]], name: str = "curve", x: str = "grasps",
+                xlabel: str = "simulated grasps") -> None:
+    """``NAME.json`` and ``NAME.png``: success (with its 95% band) against the key ``x``."""
+    write_json(out / f"{name}.json", curve)
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
-    g = [c["grasps"] for c in curve]
+    g = [c[x] for c in curve]
     ax.plot(g, [c["success"] for c in curve], marker="o")
     ax.fill_between(g, [c["ci_low"] for c in curve], [c["ci_high"] for c in curve], alpha=0.25)
-    ax.set_xlabel("simulated grasps")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("success, held-out objects")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = out / ".curve.png.tmp"
+    tmp = out / f".{name}.png.tmp"
     fig.savefig(tmp, format="png")
     plt.close(fig)
-    tmp.replace(out / "curve.png")
+    tmp.replace(out / f"{name}.png")
 
 
 def save_training_state(out: Path, config: TrainPolicyConfig, learner: QLearner,
