@@ -261,7 +261,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "evaluate-translator": (_evaluate_translator,
                             "a translator's PSNR, IoU and depth error on paired shards"),
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
-    "fit-policy": (_fit_policy, "more gradient steps on a train-policy run's replay, no new grasps"),
+    "fit-policy": (_fit_policy, "more gradient steps on a run's replay, no new grasps"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
     "publish-run": (_publish_run, "copy a run's learning curve and latest metrics to results/"),
     "save-policy": (_save_policy, "a trained run as a self-contained policy folder (safetensors)"),

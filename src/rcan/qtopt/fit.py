@@ -122,7 +122,8 @@ def fit_policy(fit: FitPolicyConfig) -> dict[str, Any]:
 
     last = progress["curve"][-1] if progress["curve"] else evaluate_now()
     while done < fit.steps:
-        chunk = min(fit.steps - done, fit.checkpoint_every_steps - done % fit.checkpoint_every_steps,
+        chunk = min(fit.steps - done,
+                    fit.checkpoint_every_steps - done % fit.checkpoint_every_steps,
                     fit.eval_every_steps - done % fit.eval_every_steps)
         t0 = time.perf_counter()
         for _ in range(chunk):
