@@ -218,12 +218,16 @@ def test_undecodable_file(tmp_path: Path) -> None:
             id="photo",
         ),
         pytest.param(
-            "textures:\n  tray: {kind: [flat]}\n", ["textures.tray", "'kind'"], id="source-key"
+            "textures:\n  tray: {kind: [flat]}\n",
+            ["unknown field 'textures.tray.kind'"],
+            id="source-key",
         ),
         pytest.param(
             "textures:\n  floor: {kinds: [flat]}\n", ["unknown group 'floor'"], id="group"
         ),
-        pytest.param("effects:\n  noise: [0, 1]\n", ["effects", "'noise'"], id="effects-key"),
+        pytest.param(
+            "effects:\n  noise: [0, 1]\n", ["unknown field 'effects.noise'"], id="effects-key"
+        ),
         pytest.param("camera:\n  eye_jitter: -0.1\n", ["camera.eye_jitter"], id="negative"),
         pytest.param(
             'textures:\n  table: {folders: ["two\\nlines"]}\n',

@@ -356,8 +356,8 @@ def test_from_dict_images_only_when_kinds_omitted() -> None:
 @pytest.mark.parametrize(
     ("d", "pattern"),
     [
-        ({"colour_low": [0, 0, 0]}, r"floor.*unknown key 'colour_low'"),
-        ({"kinds": "flat"}, r"floor\.kinds.*list of strings"),
+        ({"colour_low": [0, 0, 0]}, r"unknown field 'floor.colour_low'"),
+        ({"kinds": "flat"}, r"floor\.kinds.*expected a list"),
         ({"kinds": ["flat", 3]}, r"floor\.kinds"),
         ({"folders": "tex"}, r"floor\.folders"),
         ({"photos": [None]}, r"floor\.photos"),
@@ -372,7 +372,7 @@ def test_from_dict_images_only_when_kinds_omitted() -> None:
 )
 def test_from_dict_rejects_bad_input(d: dict[str, Any], pattern: str) -> None:
     with pytest.raises(RcanError, match=pattern):
-        TextureSource.from_dict(d, "floor")
+        TextureSource.from_dict(d, "file.yaml", path="floor")
 
 
 def test_from_dict_rejects_non_mapping() -> None:

@@ -38,13 +38,14 @@ def from_dict(
     for key in data:
         if key not in names:
             raise RcanError(
-                f"{where}: unknown field {_join(path, key)!r} (expected one of {sorted(names)})"
+                f"{where}: unknown field {join_path(path, key)!r} (expected one of {sorted(names)})"
             )
-    values = {k: _convert(hints[k], v, where, _join(path, k)) for k, v in data.items()}
+    values = {k: _convert(hints[k], v, where, join_path(path, k)) for k, v in data.items()}
     return cls(**values)
 
 
-def _join(path: str, key: str) -> str:
+def join_path(path: str, key: str) -> str:
+    """The dotted name of field ``key`` under ``path`` (``lighting.azimuth``)."""
     return f"{path}.{key}" if path else str(key)
 
 
@@ -89,7 +90,7 @@ def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise RcanError(f"{where}: expected a mapping, got {value!r}")
-        return {str(k): _convert(args[1], v, source, _join(path, k)) for k, v in value.items()}
+        return {str(k): _convert(args[1], v, source, join_path(path, k)) for k, v in value.items()}
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise RcanError(f"{where}: expected a number, got {value!r}")

@@ -197,9 +197,9 @@ class Domain:
                     f"{where}: textures: unknown group {key!r} (expected one of "
                     f"{list(SURFACE_GROUPS)}, pool_size, tint)"
                 )
-            source = TextureSource.from_dict(value, f"{where}: textures.{key}", base_dir)
+            source = TextureSource.from_dict(value, where, base_dir, f"textures.{key}")
             setattr(domain.textures, key, source)
-        domain.effects = ImageEffects.from_dict(effects, f"{where}: effects")
+        domain.effects = ImageEffects.from_dict(effects, where, "effects")
         domain.validate(where)
         return domain
 

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from rcan.common.config import from_dict, join_path
 from rcan.common.errors import RcanError
 
 FloatRange = tuple[float, float]
@@ -81,31 +82,15 @@ class ImageEffects:
         )
 
     @staticmethod
-    def from_dict(d: Mapping[str, Any] | None, where: str) -> ImageEffects:
-        """Build from a plain (YAML) mapping; checks keys and types, not values (see validate).
+    def from_dict(d: Mapping[str, Any] | None, where: str, path: str = "") -> ImageEffects:
+        """Build from a plain (YAML) mapping at ``path`` of ``where``; checks names and types,
+        not values (see validate). Each range is ``[low, high]``; a single number means a fixed
+        value (``[v, v]``)."""
+        if isinstance(d, Mapping):
+            d = {key: _as_range(value, where, join_path(path, str(key)))
+                 for key, value in d.items()}
+        return from_dict(ImageEffects, {} if d is None else d, where, path, use_custom=False)
 
-        Each range is a list of two numbers ``[low, high]``; a single number means a fixed
-        value (``[v, v]``).
-        """
-        if d is None:
-            d = {}
-        if not isinstance(d, Mapping):
-            raise RcanError(f"{where}: expected a mapping of image effects, got {type(d).__name__}")
-        for key in d:
-            if key not in _EFFECT_KEYS:
-                raise RcanError(
-                    f"{where}: unknown key '{key}' (expected one of {', '.join(_EFFECT_KEYS)})"
-                )
-        effects = ImageEffects()
-        for key in ("noise_std", "blur_sigma", "brightness", "contrast", "white_balance"):
-            if key in d:
-                setattr(effects, key, _float_range(d[key], f"{where}.{key}"))
-        if "jpeg_quality" in d:
-            effects.jpeg_quality = _int_range(d["jpeg_quality"], f"{where}.jpeg_quality")
-        return effects
-
-
-_EFFECT_KEYS: tuple[str, ...] = tuple(f.name for f in fields(ImageEffects))
 
 
 @dataclass(frozen=True)
@@ -201,31 +186,11 @@ def _jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
         return np.array(decoded.convert("RGB"))
 
 
-def _number(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RcanError(f"{where}: expected a number or [low, high], got {value!r}")
-    return float(value)
-
-
-def _float_range(value: object, where: str) -> FloatRange:
-    if isinstance(value, list | tuple):
-        if len(value) != 2:
-            raise RcanError(f"{where}: expected [low, high], got {list(value)}")
-        return (_number(value[0], where), _number(value[1], where))
-    v = _number(value, where)
-    return (v, v)
-
-
-def _integer(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RcanError(f"{where}: expected an integer or [low, high], got {value!r}")
+def _as_range(value: Any, where: str, path: str) -> Any:
+    """A lone number as the range ``[v, v]``; a list must hold two values (their types are
+    checked by from_dict)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [value, value]
+    if isinstance(value, list | tuple) and len(value) != 2:
+        raise RcanError(f"{where}: {path}: expected [low, high] or one number, got {list(value)}")
     return value
-
-
-def _int_range(value: object, where: str) -> tuple[int, int]:
-    if isinstance(value, list | tuple):
-        if len(value) != 2:
-            raise RcanError(f"{where}: expected [low, high], got {list(value)}")
-        return (_integer(value[0], where), _integer(value[1], where))
-    v = _integer(value, where)
-    return (v, v)

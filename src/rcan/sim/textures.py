@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 
 PROCEDURAL_KINDS: tuple[str, ...] = (
@@ -431,79 +432,25 @@ class TextureSource:
 
     @staticmethod
     def from_dict(
-        d: Mapping[str, Any] | None, where: str, base_dir: str | Path | None = None
+        d: Mapping[str, Any] | None,
+        where: str,
+        base_dir: str | Path | None = None,
+        path: str = "",
     ) -> TextureSource:
-        """Build from a plain (YAML) mapping; checks keys and types, not values (see validate).
+        """Build from a plain (YAML) mapping at ``path`` of ``where``; checks names and types,
+        not values (see validate).
 
         If the mapping names folders or photos but no ``kinds``, the source draws images only:
         the default ``["flat"]`` would otherwise mix flat colours in unasked. Relative folders
         are resolved against ``base_dir`` when given (e.g. the folder of the YAML file).
         """
-        if d is None:
-            d = {}
-        if not isinstance(d, Mapping):
-            raise RcanError(f"{where}: expected a mapping of texture settings, got {_kind_of(d)}")
-        for key in d:
-            if key not in _SOURCE_KEYS:
-                raise RcanError(
-                    f"{where}: unknown key '{key}' (expected one of {', '.join(_SOURCE_KEYS)})"
-                )
-        source = TextureSource()
-        if "kinds" in d:
-            source.kinds = _strings(d["kinds"], f"{where}.kinds")
-        elif "folders" in d or "photos" in d:
+        d = {} if d is None else d
+        source = from_dict(TextureSource, d, where, path, use_custom=False)
+        if "kinds" not in d and ("folders" in d or "photos" in d):
             source.kinds = []
-        if "folders" in d:
-            folders = _strings(d["folders"], f"{where}.folders")
-            source.folders = [_resolve(f, base_dir) for f in folders]
-        if "photos" in d:
-            source.photos = _strings(d["photos"], f"{where}.photos")
-        if "image_probability" in d:
-            source.image_probability = _number(d["image_probability"], f"{where}.image_probability")
-        if "color_low" in d:
-            source.color_low = _rgb(d["color_low"], f"{where}.color_low")
-        if "color_high" in d:
-            source.color_high = _rgb(d["color_high"], f"{where}.color_high")
-        if "size" in d:
-            source.size = _integer(d["size"], f"{where}.size")
+        source.folders = [_resolve(f, base_dir) for f in source.folders]
         return source
 
-
-_SOURCE_KEYS: tuple[str, ...] = tuple(f.name for f in fields(TextureSource))
-
-
-# --------------------------------------------------------------------------------------------
-# Type checks for from_dict
-# --------------------------------------------------------------------------------------------
-
-
-def _kind_of(value: object) -> str:
-    return type(value).__name__
-
-
-def _strings(value: object, where: str) -> list[str]:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise RcanError(f"{where}: expected a list of strings, got {value!r}")
-    return list(value)
-
-
-def _number(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RcanError(f"{where}: expected a number, got {value!r}")
-    return float(value)
-
-
-def _integer(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RcanError(f"{where}: expected an integer, got {value!r}")
-    return value
-
-
-def _rgb(value: object, where: str) -> tuple[float, float, float]:
-    if not isinstance(value, list | tuple) or len(value) != 3:
-        raise RcanError(f"{where}: expected a list of 3 numbers (r, g, b), got {value!r}")
-    r, g, b = (_number(v, where) for v in value)
-    return (r, g, b)
 
 
 def _resolve(folder: str, base_dir: str | Path | None) -> str:
