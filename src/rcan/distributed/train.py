@@ -74,6 +74,7 @@ from rcan.qtopt.train import (
     TrainPolicyConfig,
     build_trainer_parts,
     cycle_seed,
+    past_time_limit,
     policy_env_config,
     save_training_state,
     write_curve,
@@ -327,8 +328,7 @@ class RayTrainer:
             done = (state["grasps"] >= config.grasps and not self.chunks and not self.labels
                     and limiter.owed == 0 and not state["evals_pending"])
             elapsed = self.seconds_before + time.perf_counter() - self.started
-            out_of_time = (config.time_limit_min > 0
-                           and time.perf_counter() - self.started > 60 * config.time_limit_min)
+            out_of_time = past_time_limit(self.started, config.time_limit_min)
             if done or out_of_time or checkpoint_due:
                 state["train_seconds"] = elapsed
                 self._checkpoint()

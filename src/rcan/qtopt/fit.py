@@ -30,11 +30,12 @@ from rcan.common.checkpoint import load_json
 from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.common.io import atomic_folder, write_json
-from rcan.qtopt.batch import QBatch
 from rcan.qtopt.train import (
     TrainPolicyConfig,
     build_trainer_parts,
     evaluate_policy,
+    gradient_steps,
+    past_time_limit,
     save_training_state,
     write_curve,
 )
@@ -101,8 +102,7 @@ def fit_policy(fit: FitPolicyConfig) -> dict[str, Any]:
     write_json(out / "fit_config.json", fit)
     config = load_train_config(out, fit.threads, fit.eval_episodes)
     parts = build_trainer_parts(config, command=load_json(out, "config").get("command"))
-    learner, targets, bellman, actor = parts.learner, parts.targets, parts.bellman, parts.actor
-    replay, state, rng, label_gen = parts.replay, parts.state, parts.rng, parts.label_gen
+    learner, actor, state = parts.learner, parts.actor, parts.state
     progress = state.setdefault("fit", {"from": str(fit.run), "start_steps": learner.steps,
                                         "curve": [], "seconds": 0.0})
     done = learner.steps - progress["start_steps"]
@@ -126,12 +126,7 @@ def fit_policy(fit: FitPolicyConfig) -> dict[str, Any]:
                     fit.checkpoint_every_steps - done % fit.checkpoint_every_steps,
                     fit.eval_every_steps - done % fit.eval_every_steps)
         t0 = time.perf_counter()
-        for _ in range(chunk):
-            batch = QBatch.from_arrays(replay.sample(config.learner.batch_size, learner.steps,
-                                                     rng))
-            logs = learner.update(batch, bellman.label(batch, label_gen))
-            targets.polyak_update(learner.network)
-            targets.maybe_lag_update(learner.network, learner.steps)
+        logs = gradient_steps(parts, chunk, config.learner.batch_size)
         done += chunk
         bar.update(chunk)
         writer.add_scalar("throughput/gradient_steps_per_s", chunk / (time.perf_counter() - t0),
@@ -142,12 +137,11 @@ def fit_policy(fit: FitPolicyConfig) -> dict[str, Any]:
         if done % fit.eval_every_steps == 0 or done == fit.steps:
             last = evaluate_now()
             bar.set_postfix(eval=f"{last['success']:.2f}")
-        out_of_time = (fit.time_limit_min > 0
-                       and time.perf_counter() - started > 60 * fit.time_limit_min)
+        out_of_time = past_time_limit(started, fit.time_limit_min)
         if done % fit.checkpoint_every_steps == 0 or done == fit.steps or out_of_time:
             progress["seconds"] = seconds_before + time.perf_counter() - started
-            save_training_state(out, config, learner, targets, replay, state, rng, actor,
-                                label_gen)
+            save_training_state(out, config, learner, parts.targets, parts.replay, state,
+                                parts.rng, actor, parts.label_gen)
         if out_of_time:
             print(f"time limit reached at {done} added steps; rerun the same command to continue")
             break

@@ -275,7 +275,7 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
 
         return train_policy_ray(config)
     parts = build_trainer_parts(config)
-    learner, targets, bellman, actor = parts.learner, parts.targets, parts.bellman, parts.actor
+    learner, targets, actor = parts.learner, parts.targets, parts.actor
     replay, state, rng, label_gen = parts.replay, parts.state, parts.rng, parts.label_gen
     collector = Collector(policy_env_config(config, config.objects), actor)
     out = Path(config.out)
@@ -305,14 +305,7 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
 
         updates = round(config.updates_per_episode * collected.episodes)
         t0 = time.perf_counter()
-        logs: dict[str, float] = {}
-        for _ in range(updates):
-            sample = replay.sample(config.learner.batch_size, learner.steps, rng)
-            batch = QBatch.from_arrays(sample)
-            labels = bellman.label(batch, label_gen)
-            logs = learner.update(batch, labels)
-            targets.polyak_update(learner.network)
-            targets.maybe_lag_update(learner.network, learner.steps)
+        logs = gradient_steps(parts, updates, config.learner.batch_size)
         update_seconds = time.perf_counter() - t0
         actor.load_weights(learner.network.state_dict())
         state["cycle"] = cycle + 1
@@ -338,8 +331,7 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
             writer.add_scalar("eval/success", last_eval["success"], grasps)
             write_curve(out, state["curve"])
         elapsed = seconds_before + time.perf_counter() - started
-        out_of_time = (config.time_limit_min > 0
-                       and time.perf_counter() - started > 60 * config.time_limit_min)
+        out_of_time = past_time_limit(started, config.time_limit_min)
         if done or out_of_time or state["cycle"] % config.checkpoint_every_cycles == 0:
             state["train_seconds"] = elapsed
             save_training_state(out, config, learner, targets, replay, state, rng, actor,
@@ -353,6 +345,25 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
     if last_eval and state["grasps"] >= config.grasps:
         write_json(out / "metrics.json", {**last_eval, "grasps_trained": state["grasps"]})
     return last_eval
+
+
+def gradient_steps(parts: TrainerParts, count: int, batch_size: int) -> dict[str, float]:
+    """``count`` learner steps on mixed replay batches labelled by the Bellman updater, each
+    followed by the target-network updates; returns the last step's logs."""
+    learner, targets = parts.learner, parts.targets
+    logs: dict[str, float] = {}
+    for _ in range(count):
+        batch = QBatch.from_arrays(parts.replay.sample(batch_size, learner.steps, parts.rng))
+        logs = learner.update(batch, parts.bellman.label(batch, parts.label_gen))
+        targets.polyak_update(learner.network)
+        targets.maybe_lag_update(learner.network, learner.steps)
+    return logs
+
+
+def past_time_limit(started: float, limit_min: float) -> bool:
+    """Whether this invocation (begun at ``perf_counter()`` time ``started``) has used its
+    ``limit_min`` minutes (0: no limit)."""
+    return limit_min > 0 and time.perf_counter() - started > 60 * limit_min
 
 
 def cycle_seed(config: TrainPolicyConfig, cycle: int) -> int:
