@@ -37,3 +37,17 @@ def test_timeouts_are_the_episodes_the_env_ended_at_its_step_limit() -> None:
     counts.add_episode(_episode([0, 1], timed_out=True, success=False))
     counts.add_episode(_episode([0, 1], timed_out=False, success=False))
     assert counts.timeouts == 1 and counts.counts["closed_on_nothing"] == 2
+
+
+def test_closing_quartiles_per_outcome_in_cm() -> None:
+    counts = OutcomeCounts()
+    for d in (0.01, 0.02, 0.03):
+        counts.add(True, True, False, close_distance=d, close_height=0.02)
+    counts.add(False, True, False, close_distance=0.05, close_height=0.03)
+    counts.add(False, False, True)  # never closed: counted, but has no closing point
+    closing = counts.closing()
+    assert closing["success"] == {"episodes": 3, "distance_cm": [1.5, 2.0, 2.5],
+                                  "height_cm": [2.0, 2.0, 2.0]}
+    assert closing["closed_on_nothing"]["distance_cm"] == [5.0, 5.0, 5.0]
+    assert "ended_open" not in closing and counts.counts["ended_open"] == 1
+

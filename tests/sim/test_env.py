@@ -204,7 +204,9 @@ def test_terminate_ends_the_episode(canonical_env: GraspEnv) -> None:
     env.reset(seed=3)
     _, reward, terminated, truncated, info = env.step(action(terminate=1.0))
     assert terminated and not truncated and env.steps == 1
+    closing = {k: info.pop(k) for k in ("close_distance", "close_height")}
     assert info == {"success": False, "grasped": [], "timed_out": False}  # open: holds nothing
+    assert all(np.isnan(v) for v in closing.values())  # the gripper never closed
     assert reward == pytest.approx(-0.05)
     env.reset(seed=3)
     _, _, terminated, _, _ = env.step(action(terminate=0.4))
@@ -371,3 +373,38 @@ def test_world_is_rebuilt_after_rebuild_every_episodes() -> None:
         assert obs["image"].shape == (32, 32, 3)
     finally:
         env.close()
+
+
+def test_final_info_says_where_the_gripper_last_closed(canonical_env: GraspEnv) -> None:
+    env = canonical_env
+    env.reset(seed=3)
+    world = env.world
+    assert world is not None
+    env.step(action(close=1.0))  # closes high above the pile, then opens and closes again
+    env.step(action(open=1.0))
+    target = world.object_positions()[0]
+    tip = world.robot.tip_center()
+    env.step(action(x=(target[0] - tip[0]) / 0.05, y=(target[1] - tip[1]) / 0.05))
+    env.step(action())  # let the arm settle on its target
+    expected = world.object_distance_xy(world.robot.tip_center())
+    height = world.gripper_height()
+    env.step(action(close=1.0))  # closes where it stands
+    *_, info = env.step(action(terminate=1.0))
+    assert info["close_distance"] == pytest.approx(expected, abs=0.01)
+    assert info["close_height"] == pytest.approx(height, abs=0.01)
+    assert info["close_height"] > 0.1  # the last close, at the start height, not the first
+
+
+def test_object_distance_is_zero_above_an_object_and_grows_beside_it(
+        canonical_env: GraspEnv) -> None:
+    env = canonical_env
+    env.reset(seed=3)
+    world = env.world
+    assert world is not None
+    uid = world.objects[0].uid
+    (x0, y0, _), (x1, y1, _) = world.p.getAABB(uid)
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2, 0.5])
+    assert world.object_distance_xy(centre) == 0.0
+    far = np.array([x1 + 0.3, y1 + 0.4, 0.5])  # beyond every object: 0.3 and 0.4 past this one
+    assert 0 < world.object_distance_xy(far) <= 0.5 + 1e-9
+

@@ -58,6 +58,10 @@ class Episode:
     """Actions taken."""
     timed_out: bool = False
     """Whether it ended at the step limit rather than by a terminate action (or auto-grasp)."""
+    close_distance: float = float("nan")
+    """Where the gripper last closed: metres in x-y to the nearest object (NaN: never)."""
+    close_height: float = float("nan")
+    """Where the gripper last closed: fingertip height above the tray bottom, metres."""
 
 
 class QTOptActor:
@@ -149,6 +153,6 @@ class QTOptActor:
             obs, image = next_obs, next_image
             if terminated or truncated:
                 arrays = {k: np.stack(v) for k, v in rows.items()}
-                return Episode(
-                    arrays, bool(info["success"]), env.steps, bool(info["timed_out"])
-                )
+                return Episode(arrays, bool(info["success"]), env.steps,
+                               bool(info["timed_out"]), float(info["close_distance"]),
+                               float(info["close_height"]))

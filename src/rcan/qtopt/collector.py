@@ -85,16 +85,39 @@ class OutcomeCounts:
     """Episodes per outcome."""
     timeouts: int = 0
     """Episodes that reached the step limit (the env's ``info["timed_out"]``)."""
+    closes: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """Per outcome, where the gripper last closed: (distance to the nearest object in x-y,
+    height above the tray), metres; the env's ``close_distance`` and ``close_height``."""
 
-    def add(self, success: bool, closed_at_end: bool, timed_out: bool) -> None:
-        """Count one episode from its result, final gripper state and how it ended."""
-        self.counts[episode_outcome(success, closed_at_end)] += 1
+    def add(self, success: bool, closed_at_end: bool, timed_out: bool,
+            close_distance: float = float("nan"), close_height: float = float("nan")) -> None:
+        """Count one episode from its result, final gripper state, how it ended and where the
+        gripper last closed (NaN: it never did)."""
+        outcome = episode_outcome(success, closed_at_end)
+        self.counts[outcome] += 1
         self.timeouts += bool(timed_out)
+        if np.isfinite(close_distance):
+            self.closes.setdefault(outcome, []).append((close_distance, close_height))
 
     def add_episode(self, episode: Episode) -> None:
         """Count one played :class:`Episode` (its replay-layout transitions)."""
         closed = float(episode.transitions["next_gripper_closed"][-1]) > 0.5
-        self.add(episode.success, closed, episode.timed_out)
+        self.add(episode.success, closed, episode.timed_out, episode.close_distance,
+                 episode.close_height)
+
+    def closing(self) -> dict[str, dict[str, Any]]:
+        """Per outcome: episodes whose gripper closed, and the quartiles (25/50/75%) of the
+        closing point's distance to the nearest object and height, in cm. A policy that
+        lacks aim fails far from the objects at the right height; one that lacks depth, above
+        them."""
+        summary = {}
+        for outcome in OUTCOMES:
+            rows = np.asarray(self.closes.get(outcome, []), np.float64).reshape(-1, 2)
+            if len(rows):
+                q = np.percentile(rows * 100, [25, 50, 75], axis=0).round(1)
+                summary[outcome] = {"episodes": len(rows), "distance_cm": q[:, 0].tolist(),
+                                    "height_cm": q[:, 1].tolist()}
+        return summary
 
 
 def evaluate_actor(
@@ -121,4 +144,5 @@ def evaluate_actor(
         "mean_episode_length": steps / max(episodes, 1),
         "outcomes": outcomes.counts,
         "timeouts": outcomes.timeouts,
+        "closing": outcomes.closing(),
     }

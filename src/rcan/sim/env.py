@@ -23,7 +23,11 @@ tray bottom. Reward: ``-step_penalty`` each step, plus 1 on the final step if th
 succeeded. Both endings report ``terminated=True`` because the lift check makes the last step a
 true terminal of the MDP (no bootstrapping past it); ``truncated`` is always False.
 ``info`` holds ``success``, ``grasped`` (URDF names of objects held) and ``timed_out`` (the
-episode reached ``max_steps`` without a terminate action or an automatic grasp ending it).
+episode reached ``max_steps`` without a terminate action or an automatic grasp ending it). The
+final step's ``info`` also says where the gripper last closed (NaN if it never did):
+``close_distance``, the horizontal distance in metres from the fingertip centre to the nearest
+object's bounding box (0: right above one), and ``close_height``, the fingertips' height above
+the tray bottom. They tell an aiming error from a depth error when a grasp fails.
 
 Seeding: ``reset(seed=s)`` loads a fresh object set and draws the episode from ``s``; the
 domain (appearance, dynamics, action noise) draws from its own stream spawned from ``s``, so one
@@ -153,6 +157,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.world: BinWorld | None = None
         self.renderer: SceneRenderer | None = None
         self._episodes_in_world = 0
+        self._last_close = (float("nan"), float("nan"))
         self.appearance: Appearance | None = None
         self.steps = 0
         self._obs: dict[str, np.ndarray] | None = None
@@ -198,6 +203,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._randomize_dynamics(looks)
         self.appearance = renderer.sample(looks)
         self.steps = 0
+        self._last_close = (float("nan"), float("nan"))
         self._episodes_in_world += 1
         self._obs = self._observe()
         return self._obs, {"success": False, "grasped": [], "timed_out": False}
@@ -226,10 +232,13 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         world.step(cfg.action_substeps)
         close, open_, terminate = action[CLOSE] > 0.5, action[OPEN] > 0.5, action[TERMINATE] > 0.5
         if close != robot.closed and (close or open_):
+            if close:
+                self._note_close()
             robot.set_gripper(bool(close))
             world.step(cfg.gripper_substeps)
         if cfg.auto_grasp and world.gripper_height() < cfg.auto_grasp_height:
             if not robot.closed:
+                self._note_close()
                 robot.set_gripper(True)
                 world.step(cfg.gripper_substeps)
             terminate = True
@@ -239,7 +248,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         info: dict[str, Any] = {"success": False, "grasped": [], "timed_out": False}
         if done:
             grasped = self._lift_check()
-            info = {"success": bool(grasped), "grasped": grasped, "timed_out": not terminate}
+            info = {"success": bool(grasped), "grasped": grasped, "timed_out": not terminate,
+                    "close_distance": self._last_close[0], "close_height": self._last_close[1]}
             reward += 1.0 if grasped else 0.0
         if self.domain.resample == "step" and not done:
             assert self.renderer is not None
@@ -287,6 +297,12 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             "gripper_closed": np.array([float(self.world.robot.closed)], np.float32),
             "height": np.array([height], np.float32),
         }
+
+    def _note_close(self) -> None:
+        """Remember where the gripper is as it closes (see ``close_distance`` above)."""
+        assert self.world is not None
+        tip = self.world.robot.tip_center()
+        self._last_close = (self.world.object_distance_xy(tip), self.world.gripper_height())
 
     def _clip_to_workspace(self, target: np.ndarray) -> np.ndarray:
         cfg = self.config

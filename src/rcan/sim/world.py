@@ -168,6 +168,17 @@ class BinWorld:
         """(N, 3) base positions of the objects."""
         return np.array([self.p.getBasePositionAndOrientation(o.uid)[0] for o in self.objects])
 
+    def object_distance_xy(self, point: np.ndarray) -> float:
+        """Horizontal distance (m) from ``point`` to the nearest object's bounding box: 0 when
+        the point lies above or below one (inf with no objects)."""
+        best = float("inf")
+        for o in self.objects:
+            (x0, y0, _), (x1, y1, _) = self.p.getAABB(o.uid)
+            dx = max(x0 - point[0], 0.0, point[0] - x1)
+            dy = max(y0 - point[1], 0.0, point[1] - y1)
+            best = min(best, float(np.hypot(dx, dy)))
+        return best
+
     def touching_gripper(self, uid: int) -> bool:
         """Whether object ``uid`` touches both fingers (i.e. is held, not just nudged)."""
         touched = {c[3] for c in self.p.getContactPoints(self.robot.uid, uid)}

@@ -114,7 +114,8 @@ class PlayResult:
         return {"success": self.rate.success, "ci_low": self.rate.ci_low,
                 "ci_high": self.rate.ci_high, "episodes": self.rate.episodes,
                 "mean_episode_length": self.mean_episode_length,
-                "outcomes": self.outcomes.counts, "timeouts": self.outcomes.timeouts}
+                "outcomes": self.outcomes.counts, "timeouts": self.outcomes.timeouts,
+                "closing": self.outcomes.closing()}
 
 
 def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int,
@@ -147,9 +148,8 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
                 if terminated or truncated:
                     break
             episode.success = bool(info["success"])
-            outcomes.add(
-                episode.success, bool(obs["gripper_closed"][0] > 0.5), bool(info["timed_out"])
-            )
+            outcomes.add(episode.success, bool(obs["gripper_closed"][0] > 0.5),
+                         bool(info["timed_out"]), info["close_distance"], info["close_height"])
             if keep:
                 episode.images.append(obs["image"])
                 if episode.views:
