@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rcan.sim.env import ACTION_DIM, EnvConfig, GraspEnv
-from rcan.sim.policies import OraclePolicy, ScriptedExplorer, run_episode
+from rcan.sim.policies import OraclePolicy, ScriptedExplorer, StraightDown, run_episode
 from rcan.sim.world import WorldConfig
 
 
@@ -58,13 +58,13 @@ def test_explorer_succeeds_sometimes(train_objects_env: GraspEnv) -> None:
 
 def test_run_episode_is_consistent(train_objects_env: GraspEnv) -> None:
     env = train_objects_env
-    for policy in (ScriptedExplorer(), OraclePolicy()):
+    for policy in (ScriptedExplorer(), OraclePolicy(), StraightDown()):
         success, steps, seen = run_episode(env, policy, seed=4)
         assert isinstance(success, bool)
         assert steps == env.steps == len(seen) - 1
         assert 1 <= steps <= env.config.max_steps
         assert all(obs in env.observation_space for obs in seen)
-        # Both scripts end by closing and terminating: the last observation has a closed hand.
+        # The scripts end by closing and terminating: the last observation has a closed hand.
         assert seen[-1]["gripper_closed"][0] == 1.0
         assert steps < env.config.max_steps
 
@@ -111,3 +111,23 @@ def test_oracle_aims_at_an_object(test_objects_env: GraspEnv) -> None:
     assert np.all(oracle.goal_xy >= np.asarray(low[:2])) and np.all(
         oracle.goal_xy <= np.asarray(high[:2])
     )
+
+
+def test_straight_down_never_aims(train_objects_env: GraspEnv) -> None:
+    env = train_objects_env
+    policy = StraightDown()
+    env.reset(seed=5)
+    policy.reset(env, np.random.default_rng(0))
+    start = env.gripper_target()[:2].copy()
+    obs = None
+    heights = []
+    for _ in range(env.config.max_steps):
+        action = policy.act(obs or {"height": np.array([1.0], np.float32)})
+        np.testing.assert_allclose(action[:2], 0.0, atol=1e-4)  # no x-y motion, ever
+        obs, _, terminated, _, _ = env.step(action)
+        heights.append(float(obs["height"][0]))
+        if terminated:
+            break
+    assert terminated and min(heights) < 0.05
+    np.testing.assert_allclose(env.gripper_target()[:2], start, atol=1e-4)
+

@@ -118,6 +118,16 @@ class ScriptedExplorer(_GraspScript):
         self.yaw = float(env.world.robot.yaw + rng.uniform(-1, 1) * np.pi / 2)
 
 
+class StraightDown(_GraspScript):
+    """Blind baseline: descend where the gripper starts, close, lift. What a learner scores
+    before it learns to aim (the episode's layout alone decides), the floor to read early
+    learning curves against."""
+
+    def choose(self, env: GraspEnv, rng: np.random.Generator) -> None:
+        self.goal_xy = env.gripper_target()[:2].copy()
+        self.phase = "descend"
+
+
 class OraclePolicy(_GraspScript):
     """Privileged: picks the most isolated object, aligns the fingers across its narrow side."""
 
