@@ -395,16 +395,18 @@ def test_final_info_says_where_the_gripper_last_closed(canonical_env: GraspEnv) 
     assert info["close_height"] > 0.1  # the last close, at the start height, not the first
 
 
-def test_object_distance_is_zero_above_an_object_and_grows_beside_it(
-        canonical_env: GraspEnv) -> None:
+def test_object_distance_is_to_the_nearest_object_centre(canonical_env: GraspEnv) -> None:
     env = canonical_env
     env.reset(seed=3)
     world = env.world
     assert world is not None
-    uid = world.objects[0].uid
-    (x0, y0, _), (x1, y1, _) = world.p.getAABB(uid)
-    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2, 0.5])
-    assert world.object_distance_xy(centre) == 0.0
-    far = np.array([x1 + 0.3, y1 + 0.4, 0.5])  # beyond every object: 0.3 and 0.4 past this one
-    assert 0 < world.object_distance_xy(far) <= 0.5 + 1e-9
-
+    centres = []
+    for o in world.objects:
+        low, high = world.p.getAABB(o.uid)
+        centres.append([(low[0] + high[0]) / 2, (low[1] + high[1]) / 2])
+    first = np.array([*centres[0], 0.5])
+    assert world.object_distance_xy(first) == pytest.approx(0.0, abs=1e-12)
+    point = first + np.array([0.03, -0.04, 0.0])
+    expected = min(np.hypot(point[0] - x, point[1] - y) for x, y in centres)
+    assert world.object_distance_xy(point) == pytest.approx(expected)
+    assert 0 < expected <= 0.05 + 1e-9

@@ -86,8 +86,8 @@ class OutcomeCounts:
     timeouts: int = 0
     """Episodes that reached the step limit (the env's ``info["timed_out"]``)."""
     closes: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
-    """Per outcome, where the gripper last closed: (distance to the nearest object in x-y,
-    height above the tray), metres; the env's ``close_distance`` and ``close_height``."""
+    """Per outcome, where the gripper last closed: (x-y distance to the nearest object's
+    centre, height above the tray), metres; the env's ``close_distance`` and ``close_height``."""
 
     def add(self, success: bool, closed_at_end: bool, timed_out: bool,
             close_distance: float = float("nan"), close_height: float = float("nan")) -> None:
@@ -107,7 +107,7 @@ class OutcomeCounts:
 
     def closing(self) -> dict[str, dict[str, Any]]:
         """Per outcome: episodes whose gripper closed, and the quartiles (25/50/75%) of the
-        closing point's distance to the nearest object and height, in cm. A policy that
+        closing point's distance to the nearest object's centre and height, in cm. A policy that
         lacks aim fails far from the objects at the right height; one that lacks depth, above
         them."""
         summary = {}

@@ -26,7 +26,7 @@ true terminal of the MDP (no bootstrapping past it); ``truncated`` is always Fal
 episode reached ``max_steps`` without a terminate action or an automatic grasp ending it). The
 final step's ``info`` also says where the gripper last closed (NaN if it never did):
 ``close_distance``, the horizontal distance in metres from the fingertip centre to the nearest
-object's bounding box (0: right above one), and ``close_height``, the fingertips' height above
+object's centre, and ``close_height``, the fingertips' height above
 the tray bottom. They tell an aiming error from a depth error when a grasp fails.
 
 Seeding: ``reset(seed=s)`` loads a fresh object set and draws the episode from ``s``; the

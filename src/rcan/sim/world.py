@@ -169,14 +169,14 @@ class BinWorld:
         return np.array([self.p.getBasePositionAndOrientation(o.uid)[0] for o in self.objects])
 
     def object_distance_xy(self, point: np.ndarray) -> float:
-        """Horizontal distance (m) from ``point`` to the nearest object's bounding box: 0 when
-        the point lies above or below one (inf with no objects)."""
+        """Horizontal distance (m) from ``point`` to the nearest object's centre (the centre of
+        its bounding box, which unlike the base frame sits on the shape); inf with no objects.
+        Bullet pads every box by its contact threshold, so the box edges say little."""
         best = float("inf")
         for o in self.objects:
-            (x0, y0, _), (x1, y1, _) = self.p.getAABB(o.uid)
-            dx = max(x0 - point[0], 0.0, point[0] - x1)
-            dy = max(y0 - point[1], 0.0, point[1] - y1)
-            best = min(best, float(np.hypot(dx, dy)))
+            low, high = self.p.getAABB(o.uid)
+            cx, cy = (low[0] + high[0]) / 2, (low[1] + high[1]) / 2
+            best = min(best, float(np.hypot(point[0] - cx, point[1] - cy)))
         return best
 
     def touching_gripper(self, uid: int) -> bool:
