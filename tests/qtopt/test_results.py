@@ -78,3 +78,20 @@ def test_canonical_readme_quotes_its_cem_evaluations() -> None:
         assert cells[3] == str(result["outcomes"]["closed_on_nothing"]), name
         if "act_cem" in result:  # evaluations from before the field existed used the defaults
             assert f"{result['act_cem']['samples']:,} samples" in cells[0], name
+
+
+def test_canonical_readme_quotes_where_the_gripper_closed() -> None:
+    folder = RESULTS / "policy_canonical"
+    if not (folder / "README.md").is_file():
+        pytest.skip("results/policy_canonical not published")
+    closing = json.loads((folder / "eval_200.json").read_text())["closing"]
+    rows = [line for line in (folder / "README.md").read_text().splitlines()
+            if line.startswith(("| success |", "| closed on nothing |"))]
+    assert len(rows) == 2
+    for outcome, row in zip(("success", "closed_on_nothing"), rows, strict=True):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        summary = closing[outcome]
+        assert int(cells[1]) == summary["episodes"]
+        assert cells[2] == " / ".join(f"{v:.1f}" for v in summary["distance_cm"])
+        assert cells[3] == " / ".join(f"{v:.1f}" for v in summary["height_cm"])
+
