@@ -95,3 +95,28 @@ def test_canonical_readme_quotes_where_the_gripper_closed() -> None:
         assert cells[2] == " / ".join(f"{v:.1f}" for v in summary["distance_cm"])
         assert cells[3] == " / ".join(f"{v:.1f}" for v in summary["height_cm"])
 
+
+
+def test_fit_readme_quotes_its_curve_and_evaluations() -> None:
+    folder = RESULTS / "policy_canonical_fit"
+    if not (folder / "README.md").is_file():
+        pytest.skip("results/policy_canonical_fit not published")
+    lines = (folder / "README.md").read_text().splitlines()
+    curve = json.loads((folder / "fit_curve.json").read_text())
+    added = next(line for line in lines if line.startswith("| gradient steps added"))
+    assert [c.strip() for c in added.strip("|").split("|")][1:] == [
+        f"{p['added_steps']:,}" for p in curve]
+    row = next(line for line in lines if line.startswith("| success (100 episodes)"))
+    assert [c.strip() for c in row.strip("|").split("|")][1:] == [
+        f"{round(100 * p['success'])}%" for p in curve]
+    rows = [line for line in lines if line.startswith("| after") or line.startswith("| the same")]
+    files = [RESULTS / "policy_canonical" / "eval_200.json", folder / "eval_200.json"]
+    for path, line in zip(files, rows, strict=True):
+        result = json.loads(path.read_text())
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1] == f"{100 * result['success']:.1f}%"
+        assert cells[2] == f"[{100 * result['ci_low']:.1f}, {100 * result['ci_high']:.1f}]"
+        assert [int(cells[3]), int(cells[4])] == [result["outcomes"]["closed_on_nothing"],
+                                                  result["outcomes"]["ended_open"]]
+        distance = result["closing"]["closed_on_nothing"]["distance_cm"]
+        assert cells[5] == " / ".join(f"{v:.1f}" for v in distance)
