@@ -425,12 +425,12 @@ class RayTrainer:
             if not limiter.can_sample():
                 return False
             start = time.perf_counter()
-            batch = QBatch.from_arrays(p.replay.sample(batch_size, p.learner.steps, p.rng))
+            batch = QBatch.from_arrays(p.sample(batch_size, p.learner.steps))
             self._apply(batch, p.bellman.label(batch, p.label_gen), start)
             return True
         while (len(self.labels) < LABELS_PER_UPDATER * len(self.updaters)
                and limiter.taken + len(self.labels) < limiter.granted):
-            sample = p.replay.sample(batch_size, p.learner.steps + len(self.labels), p.rng)
+            sample = p.sample(batch_size, p.learner.steps + len(self.labels))
             slot = self.updaters[len(self.labels) % len(self.updaters)]
             self.labels.append(self._request_labels(slot, sample))
         if not self.labels:

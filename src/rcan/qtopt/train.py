@@ -34,6 +34,7 @@ from rcan.common.errors import RcanError
 from rcan.common.io import save_run_config, write_json
 from rcan.distributed import wants_ray
 from rcan.qtopt.actor import ExplorationConfig, QTOptActor
+from rcan.qtopt.augment import shift_sample
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.bellman import BellmanUpdater, TargetConfig, TargetNetworks
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
@@ -96,6 +97,9 @@ class TrainPolicyConfig:
     """Discount and target-network delays."""
     learner: LearnerConfig = field(default_factory=LearnerConfig)
     """Optimiser and batch size."""
+    image_shift: int = 0
+    """Random-shift augmentation (DrQ): each sampled image and next image is moved by up to
+    this many pixels before labelling and training (0: off; see rcan.qtopt.augment)."""
     exploration: ExplorationConfig = field(default_factory=ExplorationConfig)
     """Exploration while collecting."""
     eval_every_grasps: int = 2_500
@@ -162,6 +166,13 @@ class TrainerParts:
     """Draws replay batches."""
     label_gen: torch.Generator
     """CEM noise of the Bellman targets."""
+    image_shift: int = 0
+    """Pixels of random-shift augmentation applied to every sampled batch."""
+
+    def sample(self, batch_size: int, step: int) -> dict[str, np.ndarray]:
+        """A mixed replay batch for learner step ``step``, augmented (drawn with ``rng``)."""
+        sample = self.replay.sample(batch_size, step, self.rng)
+        return shift_sample(sample, self.image_shift, self.rng)
 
 
 def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -> TrainerParts:
@@ -207,7 +218,8 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
         warm_start(config, learner, targets, replay)
         actor.load_weights(network.state_dict())
         state["bootstrap_done"] = True
-    return TrainerParts(learner, targets, bellman, actor, replay, state, rng, label_gen)
+    return TrainerParts(learner, targets, bellman, actor, replay, state, rng, label_gen,
+                        config.image_shift)
 
 
 #: Which input channels of an ``rcan`` network (G(x) then x) a 3-channel run's weights read.
@@ -353,7 +365,7 @@ def gradient_steps(parts: TrainerParts, count: int, batch_size: int) -> dict[str
     learner, targets = parts.learner, parts.targets
     logs: dict[str, float] = {}
     for _ in range(count):
-        batch = QBatch.from_arrays(parts.replay.sample(batch_size, learner.steps, parts.rng))
+        batch = QBatch.from_arrays(parts.sample(batch_size, learner.steps))
         logs = learner.update(batch, parts.bellman.label(batch, parts.label_gen))
         targets.polyak_update(learner.network)
         targets.maybe_lag_update(learner.network, learner.steps)
