@@ -84,6 +84,23 @@ def test_tiny_run_then_resume(tmp_path: Path) -> None:
     assert np.isfinite(metrics["success"])
 
 
+def test_image_shift_augments_every_sampled_batch(tmp_path: Path) -> None:
+    train_policy(_config(tmp_path, 6))
+    config = _config(tmp_path, 6)
+    config.image_shift = 3  # not a frozen setting: a run may turn it on when resumed
+    parts = build_trainer_parts(config)
+    before = parts.rng.bit_generator.state
+    shifted = parts.sample(32, parts.learner.steps)
+    parts.rng.bit_generator.state = before
+    raw = parts.replay.sample(32, parts.learner.steps, parts.rng)
+    for name in FIELDS:
+        assert shifted[name].shape == raw[name].shape
+        if name not in ("image", "next_image"):
+            np.testing.assert_array_equal(shifted[name], raw[name])
+    assert not np.array_equal(shifted["image"], raw["image"])
+    assert not np.array_equal(shifted["next_image"], raw["next_image"])
+
+
 def test_finetune_starts_from_a_run_and_keeps_its_replay(tmp_path: Path) -> None:
     sim = tmp_path / "sim"
     train_policy(_config(sim, 6))
