@@ -18,7 +18,7 @@ from rcan.qtopt.evaluate import EvaluateConfig, evaluate
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import ObservationEncoder
 from rcan.qtopt.replay import FIELDS, MixedReplay
-from rcan.qtopt.train import TrainPolicyConfig, build_trainer_parts, train_policy
+from rcan.qtopt.train import TrainPolicyConfig, build_trainer_parts, gradient_steps, train_policy
 from rcan.sim.env import EnvConfig, GraspEnv
 from rcan.translator import Translator
 from rcan.translator.networks import GeneratorConfig, UNetGenerator
@@ -99,6 +99,37 @@ def test_image_shift_augments_every_sampled_batch(tmp_path: Path) -> None:
             np.testing.assert_array_equal(shifted[name], raw[name])
     assert not np.array_equal(shifted["image"], raw["image"])
     assert not np.array_equal(shifted["next_image"], raw["next_image"])
+
+
+def test_freeze_raw_input_keeps_the_raw_image_weights(tmp_path: Path, translator: Path) -> None:
+    config = _config(tmp_path, 6)
+    config.obs, config.translator, config.freeze_raw_input = "rcan", translator, True
+    parts = build_trainer_parts(config)
+    parts.replay.offline.add(_random_transitions(64, 6))
+    stem = parts.learner.network.image_stack[0].weight
+    before = stem.detach().clone()
+    gradient_steps(parts, 3, 16)
+    torch.testing.assert_close(stem[:, 3:6], before[:, 3:6], rtol=0, atol=0)
+    assert not torch.equal(stem[:, :3], before[:, :3])
+
+
+def test_freeze_raw_input_needs_rcan(tmp_path: Path) -> None:
+    config = _config(tmp_path, 6)
+    config.freeze_raw_input = True
+    with pytest.raises(RcanError, match="--freeze-raw-input needs --obs rcan"):
+        build_trainer_parts(config)
+
+
+def _random_transitions(n: int, channels: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(n, 64, 64, channels), dtype=np.uint8)
+    return {"image": images, "next_image": images[::-1].copy(),
+            "action": rng.uniform(-1, 1, size=(n, 7)).astype(np.float32),
+            "reward": (rng.random(n) < 0.3).astype(np.float32),
+            "done": (rng.random(n) < 0.2).astype(np.float32),
+            "gripper_closed": np.zeros(n, np.float32), "height": rng.random(n).astype(np.float32),
+            "next_gripper_closed": np.zeros(n, np.float32),
+            "next_height": rng.random(n).astype(np.float32)}
 
 
 def test_finetune_starts_from_a_run_and_keeps_its_replay(tmp_path: Path) -> None:

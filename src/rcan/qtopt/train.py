@@ -113,6 +113,9 @@ class TrainPolicyConfig:
     the same command to continue for as long again."""
     threads: int = 1
     """PyTorch CPU threads."""
+    freeze_raw_input: bool = False
+    """obs=rcan only: never update the first convolution's weights on the raw image x (after
+    a canonical --init-from they stay zero, so the network keeps reading G(x) alone)."""
     init_from: Path | None = None
     """Joint finetuning (RCAN, Sec. 4): a train-policy run whose networks start this one and
     whose replay (off- and on-policy; the newest offline_capacity rows) becomes this run's
@@ -195,6 +198,10 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
     actor = QTOptActor(QNetwork(config.network), encoder, config.act_cem, config.exploration,
                        config.seed)
     actor.load_weights(network.state_dict())
+    if config.freeze_raw_input:
+        if config.obs != "rcan":
+            raise RcanError(f"--freeze-raw-input needs --obs rcan, got --obs {config.obs}")
+        freeze_input_channels(network, RAW_CHANNELS)
     image_shape = (env.image_height, env.image_width, CHANNELS[config.obs])
     replay = MixedReplay(
         ReplayBuffer(config.offline_capacity, image_shape, ACTION_DIM),
@@ -224,6 +231,19 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
 
 #: Which input channels of an ``rcan`` network (G(x) then x) a 3-channel run's weights read.
 WIDEN_FROM: dict[str, slice] = {"canonical": slice(0, 3), "randomized": slice(3, 6)}
+
+
+#: The raw image x in an ``rcan`` network's input (G(x) comes first).
+RAW_CHANNELS = slice(3, 6)
+
+
+def freeze_input_channels(network: QNetwork, channels: slice) -> None:
+    """Zero the gradient of the first convolution's weights on ``channels`` from now on, so
+    the optimiser never moves them (Adam's moments for them stay zero)."""
+    weight = network.image_stack[0].weight
+    mask = torch.ones_like(weight)
+    mask[:, channels] = 0.0
+    weight.register_hook(lambda grad: grad * mask)
 
 
 def widen_inputs(saved: dict[str, torch.Tensor], network: nn.Module, channels: slice

@@ -1,0 +1,33 @@
+"""results/augmentation: compare.json is what compare.py makes of the published curves, and the
+README quotes it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+RESULTS = Path(__file__).resolve().parents[2] / "results" / "augmentation"
+
+
+@pytest.mark.skipif(not (RESULTS / "compare.json").is_file(), reason="not published")
+def test_compare_json_is_recomputed_from_the_published_curves() -> None:
+    spec = importlib.util.spec_from_file_location("compare", RESULTS / "compare.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.compare() == json.loads((RESULTS / "compare.json").read_text())
+
+
+@pytest.mark.skipif(not (RESULTS / "compare.json").is_file(), reason="not published")
+def test_readme_quotes_the_pooled_success_and_every_point() -> None:
+    summary = json.loads((RESULTS / "compare.json").read_text())
+    readme = (RESULTS / "README.md").read_text()
+    for key in ("plain", "shift4"):
+        pooled = summary["pooled_over_points"][key]
+        assert f"{100 * pooled['success']:.1f}% [{100 * pooled['ci_low']:.1f}, " \
+               f"{100 * pooled['ci_high']:.1f}]" in readme, key
+    row = "| " + " | ".join(f"{100 * p['shift4']['success']:.0f}%" for p in summary["points"])
+    assert row in readme
