@@ -44,7 +44,8 @@ def test_publish_refuses_a_run_without_evaluations(tmp_path: Path) -> None:
         publish_run(tmp_path / "run", tmp_path / "out")
 
 
-@pytest.mark.parametrize("name", ["policy_canonical", "policy_rcan", "policy_randomized"])
+@pytest.mark.parametrize("name", ["policy_canonical", "policy_rcan", "policy_randomized",
+                                  "policy_canonical_shift4"])
 def test_published_policy_results_are_consistent(name: str) -> None:
     folder = RESULTS / name
     if not folder.is_dir():
