@@ -181,6 +181,8 @@ class TrainerParts:
 def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -> TrainerParts:
     """Check or write ``OUT/config.json`` (recording ``command``, by default this process's
     ``rcan train-policy`` command line), build the parts, and restore ``OUT/checkpoint``."""
+    if config.freeze_raw_input and config.obs != "rcan":  # before anything is written to OUT
+        raise RcanError(f"--freeze-raw-input needs --obs rcan, got --obs {config.obs}")
     torch.set_num_threads(config.threads)
     out = Path(config.out)
     env = policy_env_config(config, config.objects)
@@ -199,8 +201,6 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
                        config.seed)
     actor.load_weights(network.state_dict())
     if config.freeze_raw_input:
-        if config.obs != "rcan":
-            raise RcanError(f"--freeze-raw-input needs --obs rcan, got --obs {config.obs}")
         freeze_input_channels(network, RAW_CHANNELS)
     image_shape = (env.image_height, env.image_width, CHANNELS[config.obs])
     replay = MixedReplay(
@@ -229,12 +229,10 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
                         config.image_shift)
 
 
-#: Which input channels of an ``rcan`` network (G(x) then x) a 3-channel run's weights read.
-WIDEN_FROM: dict[str, slice] = {"canonical": slice(0, 3), "randomized": slice(3, 6)}
-
-
 #: The raw image x in an ``rcan`` network's input (G(x) comes first).
 RAW_CHANNELS = slice(3, 6)
+#: Which input channels of an ``rcan`` network (G(x) then x) a 3-channel run's weights read.
+WIDEN_FROM: dict[str, slice] = {"canonical": slice(0, 3), "randomized": RAW_CHANNELS}
 
 
 def freeze_input_channels(network: QNetwork, channels: slice) -> None:
