@@ -3,7 +3,8 @@
 Reads the published curves (results/policy_canonical/curve.json and
 results/policy_canonical_shift4/curve.json), keeps the grasp counts both evaluated, and writes
 compare.json (both successes per point, and each run's success pooled over those points with
-a Wilson interval) and compare.png. Run from the repository root:
+a Wilson interval) and compare.png, and prints the Markdown table the README quotes. Run from
+the repository root:
 
     python results/augmentation/compare.py
 """
@@ -42,6 +43,20 @@ def compare() -> dict:
             "points": points, "pooled_over_points": pooled}
 
 
+LABELS = {"plain": "no augmentation", "shift4": "random shift, 4 px"}
+
+
+def table(summary: dict) -> str:
+    """The README's table: one column per common grasp count, one row per run."""
+    points = summary["points"]
+    lines = ["| grasps | " + " | ".join(f"{p['grasps']:,}" for p in points) + " |",
+             "|---|" + "---|" * len(points)]
+    for key, label in LABELS.items():
+        lines.append(f"| {label} | "
+                     + " | ".join(f"{100 * p[key]['success']:.0f}%" for p in points) + " |")
+    return "\n".join(lines)
+
+
 def plot(summary: dict) -> None:
     import matplotlib
 
@@ -50,7 +65,7 @@ def plot(summary: dict) -> None:
 
     fig, ax = plt.subplots(figsize=(5.5, 3.4), dpi=120)
     grasps = [p["grasps"] for p in summary["points"]]
-    for key, label in (("plain", "no augmentation"), ("shift4", "random shift, 4 px")):
+    for key, label in LABELS.items():
         ax.plot(grasps, [p[key]["success"] for p in summary["points"]], marker="o", label=label)
         ax.fill_between(grasps, [p[key]["ci_low"] for p in summary["points"]],
                         [p[key]["ci_high"] for p in summary["points"]], alpha=0.2)
@@ -68,4 +83,5 @@ if __name__ == "__main__":
     result = compare()
     (OUT / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
     plot(result)
+    print(table(result))
     print(json.dumps(result["pooled_over_points"], indent=2))
