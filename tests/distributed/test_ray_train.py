@@ -58,6 +58,8 @@ def test_two_collectors_then_resume_with_a_bellman_updater(
     second = train_policy(_config(tmp_path, 12, collectors=1, bellman_updaters=1))
     assert second["grasps"] == 12 and _state(tmp_path)["learner_steps"] == 8
     assert [c["grasps"] for c in json.loads((tmp_path / "curve.json").read_text())] == [8, 12]
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [
+        "grasps_000008", "grasps_000012"]
     assert (tmp_path / "curve.png").exists() and any((tmp_path / "tb").iterdir())
     # every process's resident memory is a TensorBoard series (results/ray_memory reads them)
     events = EventAccumulator(str(tmp_path / "tb"), size_guidance={"scalars": 0})

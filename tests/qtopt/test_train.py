@@ -82,6 +82,16 @@ def test_tiny_run_then_resume(tmp_path: Path) -> None:
     for name in ("online", "target_polyak", "target_lagged", "optimizer"):
         assert (tmp_path / "checkpoint" / f"{name}.safetensors").exists()
     assert np.isfinite(metrics["success"])
+    # Every curve point keeps its networks; the last one is the checkpoint's.
+    snapshots = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert snapshots == ["grasps_000006", "grasps_000008"]
+    last = tmp_path / "snapshots" / "grasps_000008"
+    for name in ("online", "target_polyak"):
+        saved, final = (load_file(str(f / f"{name}.safetensors"))
+                        for f in (last, tmp_path / "checkpoint"))
+        for key in final:
+            torch.testing.assert_close(saved[key], final[key])
+    assert json.loads((last / "state.json").read_text())["grasps"] == 8
 
 
 def test_image_shift_augments_every_sampled_batch(tmp_path: Path) -> None:
@@ -210,6 +220,21 @@ def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: P
     assert sum(result["outcomes"].values()) == 2 and 0 <= result["timeouts"] <= 2
     assert result["outcomes"]["success"] == round(result["success"] * 2)
     assert result["act_cem"]["samples"] == config.act_cem.samples
+
+
+def test_evaluate_a_snapshot_with_either_network_and_averaged_views(tmp_path: Path) -> None:
+    config = _config(tmp_path, 6)
+    config.env = EnvConfig(image_height=32, image_width=32, max_steps=2)
+    train_policy(config)
+    snapshot = tmp_path / "snapshots" / "grasps_000006"
+    for network in ("online", "target_polyak"):
+        result = evaluate(EvaluateConfig(snapshot, episodes=1, network=network, view_shift=2,
+                                         out=tmp_path / f"{network}.json"))
+        assert (result["network"], result["view_shift"], result["episodes"]) == (network, 2, 1)
+    with pytest.raises(RcanError, match="view-shift"):
+        evaluate(EvaluateConfig(snapshot, episodes=1, view_shift=-1))
+    with pytest.raises(RcanError, match="network 'lagged'"):
+        evaluate(EvaluateConfig(snapshot, episodes=1, network="lagged"))  # type: ignore[arg-type]
 
 
 def test_evaluate_can_widen_the_acting_search(tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ from rcan.distributed.workers import (
     rss_mb,
 )
 from rcan.qtopt.batch import QBatch
+from rcan.qtopt.checkpoint import save_snapshot
 from rcan.qtopt.train import (
     TrainerParts,
     TrainPolicyConfig,
@@ -504,6 +505,8 @@ class RayTrainer:
         if self.parts.learner.steps < pending[0]["steps"] and self.limiter.can_sample():
             return  # still owes the steps this evaluation was granted
         self._publish()
+        save_snapshot(self.out, pending[0]["grasps"], self.parts.learner, self.parts.targets,
+                      self.config)
         self.eval_ref = self.evaluator.handle.evaluate.remote(self.weights.latest,
                                                               pending[0]["grasps"])
         self.eval_started = time.monotonic()

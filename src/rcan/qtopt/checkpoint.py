@@ -4,6 +4,10 @@ A checkpoint folder holds ``online.safetensors``, ``target_polyak.safetensors``,
 ``target_lagged.safetensors``, ``optimizer.safetensors``, ``state.json`` (with the learner's
 step) and ``config.json``. Saving the targets separately matters: re-deriving them from the
 online network on resume would reset the delays of clipped double Q-learning.
+
+A *snapshot* (``OUT/snapshots/grasps_NNNNNN/``) keeps the networks of one learning-curve point
+(online and Polyak-averaged, no optimiser or replay: about 0.6 MB), so any evaluated point can
+be evaluated again, on other episodes or with either network, after training has moved on.
 """
 
 from __future__ import annotations
@@ -43,6 +47,24 @@ def save_qtopt(
         {ONLINE: learner.network, TARGET_POLYAK: targets.polyak, TARGET_LAGGED: targets.lagged},
         {OPTIMIZER: learner.optimizer},
         {**state, "learner_steps": learner.steps},
+        config,
+    )
+
+
+def snapshot_folder(out: str | os.PathLike[str], grasps: int) -> Path:
+    """Where the snapshot of run ``out`` at ``grasps`` grasps lives."""
+    return Path(out) / "snapshots" / f"grasps_{grasps:06d}"
+
+
+def save_snapshot(out: str | os.PathLike[str], grasps: int, learner: QLearner,
+                  targets: TargetNetworks, config: Any) -> Path:
+    """Write the snapshot of a learning-curve point (a policy folder ``rcan evaluate`` reads;
+    ``--network target_polyak`` acts with the averaged weights)."""
+    return save_checkpoint(
+        snapshot_folder(out, grasps),
+        {ONLINE: learner.network, TARGET_POLYAK: targets.polyak},
+        {},
+        {"grasps": grasps, "learner_steps": learner.steps},
         config,
     )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tyro
 
+from rcan.common.errors import RcanError
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.load import load_actor, policy_env
@@ -39,12 +40,18 @@ class EvaluateConfig:
     """Override the run's acting CEM: elites refit to."""
     cem_iterations: int | None = None
     """Override the run's acting CEM: sample-score-refit rounds."""
+    network: Literal["online", "target_polyak"] = "online"
+    """Weights to act with: the learner's (online) or their Polyak average (target_polyak)."""
+    view_shift: int = 0
+    """Score each action on five views of the image (itself and moved by this many pixels
+    up, down, left, right) and act on the mean; 0 scores the image alone."""
 
 
 def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     """Run the evaluation and write its JSON."""
     actor, train_config = load_actor(
-        config.policy, str(config.translator) if config.translator else None
+        config.policy, str(config.translator) if config.translator else None,
+        network_name=config.network,
     )
     domain = config.domain or train_config.get("domain") or DEFAULT_DOMAIN[train_config["obs"]]
     # The MDP the policy was trained in (image size, episode length, action scales, world);
@@ -57,6 +64,9 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     actor.cem = dataclasses.replace(
         actor.cem, **{k: v for k, v in overrides.items() if v is not None}
     )
+    if config.view_shift < 0:
+        raise RcanError(f"--view-shift must be >= 0, got {config.view_shift}")
+    actor.view_shift = config.view_shift
     env = policy_env(train_config, domain, config.objects)
     result = {
         "policy": str(config.policy),
@@ -64,6 +74,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "domain": domain,
         "objects": config.objects,
         "act_cem": dataclasses.asdict(actor.cem),
+        "network": config.network,
+        "view_shift": config.view_shift,
         **evaluate_actor(actor, env, config.episodes, config.seed),
     }
     name = Path(str(domain)).stem

@@ -16,11 +16,17 @@ from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import CHANNELS, ObservationEncoder
 from rcan.sim.env import EnvConfig
 
+#: Networks a policy can act with: the learner's own, or its Polyak average (QT-Opt's target).
+ACTING_NETWORKS = ("online", "target_polyak")
+
 
 def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
-               seed: int = 0) -> tuple[QTOptActor, dict]:
-    """The greedy actor of a ``train-policy`` checkpoint (its ``checkpoint`` folder or the run
-    folder), and the run's config. ``translator`` overrides the checkpoint's translator path."""
+               seed: int = 0, network_name: str = "online") -> tuple[QTOptActor, dict]:
+    """The greedy actor of a ``train-policy`` checkpoint (its ``checkpoint`` folder, the run
+    folder or a snapshot), and the run's config. ``translator`` overrides the checkpoint's
+    translator path; ``network_name`` picks the weights (one of ACTING_NETWORKS)."""
+    if network_name not in ACTING_NETWORKS:
+        raise RcanError(f"network {network_name!r}: expected one of {', '.join(ACTING_NETWORKS)}")
     path = Path(folder)
     if (path / "checkpoint").is_dir():
         path = path / "checkpoint"
@@ -35,7 +41,7 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
     net_config.in_channels = CHANNELS[mode]
     network = QNetwork(net_config)
     try:
-        network.load_state_dict(load_tensors(path, "online"))
+        network.load_state_dict(load_tensors(path, network_name))
     except RuntimeError as err:
         raise RcanError(f"policy checkpoint {folder}: weights do not fit "
                         f"({str(err).splitlines()[0]})") from None

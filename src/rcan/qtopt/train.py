@@ -38,7 +38,7 @@ from rcan.qtopt.augment import shift_sample
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.bellman import BellmanUpdater, TargetConfig, TargetNetworks
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
-from rcan.qtopt.checkpoint import load_qtopt, save_qtopt
+from rcan.qtopt.checkpoint import load_qtopt, save_qtopt, save_snapshot
 from rcan.qtopt.collector import Collector, evaluate_actor
 from rcan.qtopt.learner import LearnerConfig, QLearner
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
@@ -357,6 +357,7 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
         done = grasps >= config.grasps
         if crossed or done:
             last_eval = evaluate_policy(config, actor, grasps, learner.steps)
+            save_snapshot(out, grasps, learner, targets, config)
             state["curve"].append(last_eval)
             writer.add_scalar("eval/success", last_eval["success"], grasps)
             write_curve(out, state["curve"])
