@@ -199,6 +199,37 @@ def test_a_three_channel_run_starts_an_rcan_run_reading_its_half(
                                q(source_actor.network, np.ascontiguousarray(images[..., half])))
 
 
+def test_canonical_replay_can_come_along_as_rcan_inputs(tmp_path: Path, translator: Path
+                                                         ) -> None:
+    train_policy(_config(tmp_path / "sim", 6))
+    sim = MixedReplay.load(tmp_path / "sim" / "checkpoint" / "replay.h5")
+    config = _config(tmp_path / "rcan", 2)
+    config.obs, config.translator, config.init_from = "rcan", translator, tmp_path / "sim"
+    config.canonical_replay_as_rcan = True
+    replay = build_trainer_parts(config).replay.offline.arrays()
+    rows = {name: np.concatenate([b.arrays()[name] for b in (sim.offline, sim.online)
+                                  if len(b)]) for name in FIELDS}
+    assert len(replay["reward"]) == len(rows["reward"])
+    for name in ("image", "next_image"):  # c becomes [c, c]
+        np.testing.assert_array_equal(replay[name][..., :3], rows[name])
+        np.testing.assert_array_equal(replay[name][..., 3:], rows[name])
+    np.testing.assert_array_equal(replay["action"], rows["action"])
+
+    randomized = _config(tmp_path / "rsim", 6)
+    randomized.obs = "randomized"
+    train_policy(randomized)
+    config = _config(tmp_path / "rcan2", 2)
+    config.obs, config.translator, config.init_from = "rcan", translator, tmp_path / "rsim"
+    config.canonical_replay_as_rcan = True
+    with pytest.raises(RcanError, match="obs='randomized', not 'canonical'"):
+        build_trainer_parts(config)
+    config = _config(tmp_path / "plain", 2)
+    config.canonical_replay_as_rcan = True
+    with pytest.raises(RcanError, match="needs --obs rcan"):
+        build_trainer_parts(config)
+    assert not (tmp_path / "plain").exists()  # refused before anything is written
+
+
 def test_time_limit_applies_to_each_invocation(tmp_path: Path) -> None:
     """A run that already trained for an hour still gets its full limit when resumed."""
     train_policy(_config(tmp_path, 6))

@@ -34,7 +34,7 @@ from rcan.common.errors import RcanError
 from rcan.common.io import save_run_config, write_json
 from rcan.distributed import wants_ray
 from rcan.qtopt.actor import ExplorationConfig, QTOptActor
-from rcan.qtopt.augment import shift_sample
+from rcan.qtopt.augment import IMAGE_FIELDS, shift_sample
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.bellman import BellmanUpdater, TargetConfig, TargetNetworks
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
@@ -120,7 +120,11 @@ class TrainPolicyConfig:
     """Joint finetuning (RCAN, Sec. 4): a train-policy run whose networks start this one and
     whose replay (off- and on-policy; the newest offline_capacity rows) becomes this run's
     off-policy data; no bootstrap. A canonical or randomized run may start an rcan one (its
-    weights read G(x) or x; its replay is left out)."""
+    weights read G(x) or x; its replay is left out unless --canonical-replay-as-rcan)."""
+    canonical_replay_as_rcan: bool = False
+    """obs=rcan with --init-from a canonical run: keep that run's replay too, each canonical
+    image c standing for the whole rcan input as [c, c] (a camera that sees the canonical
+    style, translated perfectly), so the skill's own data anchors the finetuning."""
     collectors: int = 1
     """Collector workers; more than 1 runs the parts as Ray actors (pip install 'rcan[ray]')."""
     bellman_updaters: int = 0
@@ -183,6 +187,9 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
     ``rcan train-policy`` command line), build the parts, and restore ``OUT/checkpoint``."""
     if config.freeze_raw_input and config.obs != "rcan":  # before anything is written to OUT
         raise RcanError(f"--freeze-raw-input needs --obs rcan, got --obs {config.obs}")
+    if config.canonical_replay_as_rcan and (config.obs != "rcan" or config.init_from is None):
+        raise RcanError("--canonical-replay-as-rcan needs --obs rcan and --init-from a "
+                        "canonical run")
     torch.set_num_threads(config.threads)
     out = Path(config.out)
     env = policy_env_config(config, config.objects)
@@ -269,7 +276,8 @@ def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetw
 
     A ``canonical`` or ``randomized`` run may also start an ``rcan`` run: its weights then read
     the G(x) or the x half of the rcan input (see :func:`widen_inputs`), and its replay, whose
-    images are of another kind, is left out (no bootstrap either: the warm policy collects)."""
+    images are of another kind, is left out (no bootstrap either: the warm policy collects),
+    unless ``canonical_replay_as_rcan`` turns a canonical run's images into rcan inputs."""
     assert config.init_from is not None
     source = Path(config.init_from)
     folder = source / "checkpoint" if (source / "checkpoint").is_dir() else source
@@ -290,12 +298,24 @@ def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetw
         except RuntimeError as err:
             raise RcanError(f"--init-from {source}: {name} does not fit this run's network "
                             f"({str(err).splitlines()[0]})") from None
-    if widen:
+    if config.canonical_replay_as_rcan and saved.get("obs") != "canonical":
+        raise RcanError(f"--canonical-replay-as-rcan: {source} was trained with "
+                        f"obs={saved.get('obs')!r}, not 'canonical'")
+    if widen and not config.canonical_replay_as_rcan:
         return
     previous = MixedReplay.load(folder / "replay.h5")
     for buffer in (previous.offline, previous.online):
         if len(buffer):
-            replay.offline.add(buffer.arrays())
+            arrays = buffer.arrays()
+            replay.offline.add(canonical_as_rcan(arrays) if widen else arrays)
+
+
+def canonical_as_rcan(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Replay rows of a canonical run as rows of an rcan run: each image c becomes [c, c]."""
+    out = dict(arrays)
+    for name in IMAGE_FIELDS:
+        out[name] = np.concatenate([arrays[name], arrays[name]], axis=-1)
+    return out
 
 
 def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
