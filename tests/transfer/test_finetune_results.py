@@ -13,6 +13,8 @@ ROWS = {"lr1e-4_curve.json": "learning rate 1e-4 (the run's own)",
         "lr1e-5_curve.json": "learning rate 1e-5",
         "shift4_curve.json": "1e-4 with `--image-shift 4`",
         "frozen_raw_curve.json": "1e-4 with `--freeze-raw-input`",
+        "canonical_replay_curve.json":
+            "1e-4, `--freeze-raw-input`, the canonical run's replay as [c, c]",
         "no_updates_curve.json": "no gradient steps (control)"}
 
 
