@@ -142,6 +142,15 @@ def _evaluate(args: Sequence[str]) -> None:
     print(json.dumps(evaluate(config), indent=2))
 
 
+def _select_snapshot(args: Sequence[str]) -> None:
+    from rcan.qtopt.select import SelectSnapshotConfig, select_snapshot
+
+    config = tyro.cli(SelectSnapshotConfig, args=args, prog="rcan select-snapshot")
+    best = select_snapshot(config)["best"]
+    print(f"best on validation: {best['folder']} ({100 * best['success']:.1f}% over "
+          f"{best['episodes']} episodes); measure it with: rcan evaluate {best['folder']}")
+
+
 @dataclass
 class PublishRunConfig:
     """Settings of ``rcan publish-run``."""
@@ -263,6 +272,8 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "train-policy": (_train_policy, "QT-Opt: learn to grasp (obs canonical, randomized or rcan)"),
     "fit-policy": (_fit_policy, "more gradient steps on a run's replay, no new grasps"),
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
+    "select-snapshot": (_select_snapshot,
+                        "choose a run's best curve point on validation episodes"),
     "publish-run": (_publish_run, "copy a run's learning curve and latest metrics to results/"),
     "save-policy": (_save_policy, "a trained run as a self-contained policy folder (safetensors)"),
     "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),

@@ -1,0 +1,104 @@
+"""``rcan select-snapshot RUN``: choose a learning-curve point without touching held-out objects.
+
+Successive evaluations of one run swing by 10-30 points (a Q-function trained by bootstrapped
+targets is a moving thing), so the last network is one draw, not the run's best. Every curve
+point keeps its networks (``RUN/snapshots/grasps_N``); this scores each on *validation*
+episodes, by default training objects under another seed, and names the best. Its held-out
+figure is then measured once, with ``rcan evaluate RUN/snapshots/grasps_N``, so the choice
+never sees the episodes it is reported on (early stopping on a validation set).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import tyro
+from tqdm import tqdm
+
+from rcan.common.errors import RcanError
+from rcan.common.io import write_json
+from rcan.qtopt.collector import evaluate_actor
+from rcan.qtopt.load import load_actor, policy_env
+from rcan.qtopt.observation import DEFAULT_DOMAIN
+
+#: The object set evaluations report on; choosing on it would make that report optimistic.
+HELD_OUT = "test"
+
+
+@dataclass
+class SelectSnapshotConfig:
+    """Settings of ``rcan select-snapshot``."""
+
+    run: tyro.conf.Positional[Path]
+    """A train-policy run folder with ``snapshots/`` (one per learning-curve point)."""
+    episodes: int = 200
+    """Validation episodes per snapshot."""
+    objects: str = "train"
+    """Validation object set: anything but the held-out test objects."""
+    seed: int = 20_000
+    """Seed of the validation episodes (the held-out evaluations use 10,000)."""
+    domain: str | None = None
+    """Domain name or file (default: the run's training domain)."""
+    network: Literal["online", "target_polyak"] = "online"
+    """Weights to act with."""
+    first_grasps: int = 0
+    """Only snapshots taken at this many grasps or more (skip the early ones)."""
+    out: Path | None = None
+    """JSON of every score and the choice (default RUN/selection.json); reruns reuse the
+    scores it already holds for the same settings."""
+
+
+def snapshot_grasps(folder: Path) -> int:
+    """The grasp count in a snapshot folder's name, ``grasps_032000`` -> 32000."""
+    prefix, _, count = folder.name.partition("_")
+    if prefix != "grasps" or not count.isdigit():
+        raise RcanError(f"select-snapshot: {folder} is not a snapshot folder (grasps_N)")
+    return int(count)
+
+
+def select_snapshot(config: SelectSnapshotConfig) -> dict[str, Any]:
+    """Score every snapshot on validation episodes; returns and writes the scores and the best."""
+    if config.objects == HELD_OUT:
+        raise RcanError("select-snapshot: --objects test are the held-out objects the chosen "
+                        "snapshot is reported on; validate on others (default: train)")
+    if config.episodes < 1:
+        raise RcanError(f"select-snapshot: --episodes must be >= 1, got {config.episodes}")
+    root = Path(config.run) / "snapshots"
+    folders = sorted((f for f in root.iterdir() if f.is_dir() and not f.name.startswith("."))
+                     if root.is_dir() else [], key=snapshot_grasps)
+    folders = [f for f in folders if snapshot_grasps(f) >= config.first_grasps]
+    if not folders:
+        raise RcanError(f"select-snapshot: no snapshots under {root} (runs keep one per "
+                        "evaluation from this version on)")
+    out = config.out or Path(config.run) / "selection.json"
+    settings = {"episodes": config.episodes, "objects": config.objects, "seed": config.seed,
+                "domain": config.domain, "network": config.network}
+    done: dict[int, dict[str, Any]] = {}
+    if out.is_file():
+        previous = json.loads(out.read_text())
+        if previous.get("settings") == settings:
+            done = {int(s["grasps"]): s for s in previous.get("snapshots", [])}
+    scores = []
+    for folder in tqdm(folders, desc="select-snapshot", unit="snapshot"):
+        grasps = snapshot_grasps(folder)
+        if grasps not in done:
+            actor, train_config = load_actor(folder, network_name=config.network)
+            domain = (config.domain or train_config.get("domain")
+                      or DEFAULT_DOMAIN[train_config["obs"]])
+            result = evaluate_actor(actor, policy_env(train_config, domain, config.objects),
+                                    config.episodes, config.seed)
+            done[grasps] = {"grasps": grasps, "folder": str(folder),
+                            **{k: result[k] for k in ("success", "ci_low", "ci_high",
+                                                      "episodes")}}
+        scores.append(done[grasps])
+        # Saved after every snapshot, so a killed selection resumes where it stopped.
+        write_json(out, {"run": str(config.run), "settings": settings, "snapshots": scores})
+    # Ties go to the later snapshot: it has learned from more grasps.
+    best = max(scores, key=lambda s: (s["success"], s["grasps"]))
+    summary = {"run": str(config.run), "settings": settings, "snapshots": scores,
+               "best": best}
+    write_json(out, summary)
+    return summary
