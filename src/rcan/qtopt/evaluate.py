@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import tyro
 
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import load_actor, policy_env
+from rcan.qtopt.load import ActingNetwork, load_actor, policy_env
 from rcan.qtopt.observation import DEFAULT_DOMAIN
 
 
@@ -40,7 +40,7 @@ class EvaluateConfig:
     """Override the run's acting CEM: elites refit to."""
     cem_iterations: int | None = None
     """Override the run's acting CEM: sample-score-refit rounds."""
-    network: Literal["online", "target_polyak"] = "online"
+    network: ActingNetwork = "online"
     """Weights to act with: the learner's (online) or their Polyak average (target_polyak)."""
     view_shift: int = 0
     """Score each action on five views of the image (itself and moved by this many pixels

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from rcan.common.checkpoint import load_json, load_tensors
 from rcan.common.config import from_dict
@@ -17,11 +17,12 @@ from rcan.qtopt.observation import CHANNELS, ObservationEncoder
 from rcan.sim.env import EnvConfig
 
 #: Networks a policy can act with: the learner's own, or its Polyak average (QT-Opt's target).
-ACTING_NETWORKS = ("online", "target_polyak")
+ActingNetwork = Literal["online", "target_polyak"]
+ACTING_NETWORKS: tuple[str, ...] = get_args(ActingNetwork)
 
 
 def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
-               seed: int = 0, network_name: str = "online") -> tuple[QTOptActor, dict]:
+               seed: int = 0, network_name: ActingNetwork = "online") -> tuple[QTOptActor, dict]:
     """The greedy actor of a ``train-policy`` checkpoint (its ``checkpoint`` folder, the run
     folder or a snapshot), and the run's config. ``translator`` overrides the checkpoint's
     translator path; ``network_name`` picks the weights (one of ACTING_NETWORKS)."""

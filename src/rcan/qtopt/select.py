@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import tyro
 from tqdm import tqdm
@@ -21,7 +21,7 @@ from tqdm import tqdm
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import load_actor, policy_env
+from rcan.qtopt.load import ActingNetwork, load_actor, policy_env
 from rcan.qtopt.observation import DEFAULT_DOMAIN
 
 #: The object set evaluations report on; choosing on it would make that report optimistic.
@@ -42,7 +42,7 @@ class SelectSnapshotConfig:
     """Seed of the validation episodes (the held-out evaluations use 10,000)."""
     domain: str | None = None
     """Domain name or file (default: the run's training domain)."""
-    network: Literal["online", "target_polyak"] = "online"
+    network: ActingNetwork = "online"
     """Weights to act with."""
     first_grasps: int = 0
     """Only snapshots taken at this many grasps or more (skip the early ones)."""
