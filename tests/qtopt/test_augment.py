@@ -1,17 +1,12 @@
-"""Random-shift augmentation (each image a translated copy with replicated edges) and the
-averaged shifted views of acting."""
+"""Random-shift augmentation: each image is a translated copy with replicated edges."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from rcan.common.errors import RcanError
-from rcan.qtopt.augment import random_shift, shift_sample, shifted_views, view_offsets
-from rcan.qtopt.cem import CEMConfig
-from rcan.qtopt.networks import QNetwork, QNetworkConfig
-from rcan.qtopt.policy import cem_argmax
+from rcan.qtopt.augment import random_shift, shift_sample
 
 
 def _images(n: int = 8, h: int = 12, w: int = 10, c: int = 3) -> np.ndarray:
@@ -69,37 +64,3 @@ def test_bad_input_is_refused() -> None:
         random_shift(np.zeros((4, 4, 3), np.uint8), 2, np.random.default_rng(0))
     with pytest.raises(RcanError, match="pad must be >= 0"):
         random_shift(_images(), -1, np.random.default_rng(0))
-
-
-def test_shifted_views_move_the_content_by_each_offset() -> None:
-    images = np.random.default_rng(0).integers(0, 255, (2, 9, 9, 3), dtype=np.uint8)
-    offsets = view_offsets(2)
-    assert offsets[0] == (0, 0) and len(offsets) == 5 and view_offsets(0) == ((0, 0),)
-    views = shifted_views(images, offsets).reshape(2, 5, 9, 9, 3)
-    np.testing.assert_array_equal(views[:, 0], images)
-    for k, (r, c) in enumerate(offsets):
-        # Away from the replicated border, the view at (y, x) is the image at (y - r, x - c).
-        np.testing.assert_array_equal(views[:, k, 2:7, 2:7], images[:, 2 - r:7 - r, 2 - c:7 - c])
-    with pytest.raises(RcanError, match="pad"):
-        view_offsets(-1)
-
-
-def test_averaging_one_view_is_scoring_the_image_and_views_average_logits() -> None:
-    net = QNetwork(QNetworkConfig(channels=8, hidden=16)).eval()
-    images = np.random.default_rng(1).integers(0, 255, (3, 64, 64, 3), dtype=np.uint8)
-    scalars = torch.tensor([[0.0, 0.1]] * 3)
-    config = CEMConfig(samples=16, elites=4, iterations=2)
-
-    def run(views: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = shifted_views(images, view_offsets(2)) if views > 1 else images
-        features = net.encode(torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2))
-        return cem_argmax(net, features, scalars, config, torch.Generator().manual_seed(0),
-                          views=views)
-
-    actions, logits = run(5)
-    assert actions.shape == (3, 7) and logits.shape == (3,)
-    x = torch.from_numpy(np.ascontiguousarray(shifted_views(images, view_offsets(2))))
-    features = net.encode(x.permute(0, 3, 1, 2))
-    each = net.q_logits(features, scalars.repeat_interleave(5, 0),
-                        actions.repeat_interleave(5, 0)[:, None]).view(3, 5)
-    torch.testing.assert_close(logits, each.mean(dim=1), rtol=1e-5, atol=1e-5)

@@ -253,17 +253,15 @@ def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: P
     assert result["act_cem"]["samples"] == config.act_cem.samples
 
 
-def test_evaluate_a_snapshot_with_either_network_and_averaged_views(tmp_path: Path) -> None:
+def test_evaluate_a_snapshot_with_either_network(tmp_path: Path) -> None:
     config = _config(tmp_path, 6)
     config.env = EnvConfig(image_height=32, image_width=32, max_steps=2)
     train_policy(config)
     snapshot = tmp_path / "snapshots" / "grasps_000006"
     for network in ("online", "target_polyak"):
-        result = evaluate(EvaluateConfig(snapshot, episodes=1, network=network, view_shift=2,
+        result = evaluate(EvaluateConfig(snapshot, episodes=1, network=network,
                                          out=tmp_path / f"{network}.json"))
-        assert (result["network"], result["view_shift"], result["episodes"]) == (network, 2, 1)
-    with pytest.raises(RcanError, match="view-shift"):
-        evaluate(EvaluateConfig(snapshot, episodes=1, view_shift=-1))
+        assert (result["network"], result["episodes"]) == (network, 1)
     with pytest.raises(RcanError, match="network 'lagged'"):
         evaluate(EvaluateConfig(snapshot, episodes=1, network="lagged"))  # type: ignore[arg-type]
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from rcan.qtopt.augment import shifted_views, view_offsets
 from rcan.qtopt.batch import scalars_to_tensor
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
 from rcan.qtopt.networks import QNetwork
@@ -75,12 +74,8 @@ class QTOptActor:
         cem: CEMConfig = ACT_CEM,
         exploration: ExplorationConfig | None = None,
         seed: int = 0,
-        view_shift: int = 0,
     ) -> None:
-        """``view_shift`` > 0 scores actions on five views of each image (itself and moved by
-        that many pixels each way; :func:`rcan.qtopt.policy.cem_argmax`)."""
         self.network = network.eval()
-        self.view_shift = view_shift
         self.encoder = encoder
         self.cem = cem
         self.exploration = exploration or ExplorationConfig()
@@ -96,14 +91,10 @@ class QTOptActor:
     def greedy(self, images: np.ndarray, gripper_closed: np.ndarray, height: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
         """CEM argmax actions (N, 7) and their Q (N,) for encoded images (N, H, W, C)."""
-        offsets = view_offsets(self.view_shift)
-        if len(offsets) > 1:
-            images = shifted_views(images, offsets)
         x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
         features = self.network.encode(x)
         scalars = scalars_to_tensor(gripper_closed, height)
-        actions, logits = cem_argmax(self.network, features, scalars, self.cem, self.generator,
-                                     views=len(offsets))
+        actions, logits = cem_argmax(self.network, features, scalars, self.cem, self.generator)
         return actions.numpy().astype(np.float32), torch.sigmoid(logits).numpy()
 
     def random_action(self) -> np.ndarray:

@@ -45,30 +45,6 @@ def random_shift(images: np.ndarray, pad: int, rng: np.random.Generator) -> np.n
     return padded[batch, rows[:, :, None], cols[:, None, :]]
 
 
-def view_offsets(pad: int) -> tuple[tuple[int, int], ...]:
-    """The views averaged when acting with ``pad``: the image itself and the four moved by
-    ``pad`` pixels up, down, left and right (none but the image itself for ``pad`` 0)."""
-    if pad < 0:
-        raise RcanError(f"view_offsets: pad must be >= 0, got {pad}")
-    if pad == 0:
-        return ((0, 0),)
-    return ((0, 0), (-pad, 0), (pad, 0), (0, -pad), (0, pad))
-
-
-def shifted_views(images: np.ndarray, offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
-    """Every image of ``images`` (N, H, W, C) moved by each (rows, cols) offset, edges
-    replicated: (N * len(offsets), H, W, C), the views of one image consecutive."""
-    if images.ndim != 4:
-        raise RcanError(f"shifted_views: expected images N x H x W x C, got shape "
-                        f"{images.shape}")
-    pad = max(max(abs(r), abs(c)) for r, c in offsets)
-    n, h, w, _ = images.shape
-    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
-    # Moving the content by +r rows reads the padded image r rows above the centre crop.
-    views = [padded[:, pad - r:pad - r + h, pad - c:pad - c + w] for r, c in offsets]
-    return np.stack(views, axis=1).reshape(n * len(offsets), *images.shape[1:])
-
-
 def shift_sample(sample: Mapping[str, np.ndarray], pad: int, rng: np.random.Generator
                  ) -> dict[str, np.ndarray]:
     """A replay sample with its current and next images shifted (others untouched)."""

@@ -9,7 +9,6 @@ from typing import Any
 
 import tyro
 
-from rcan.common.errors import RcanError
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.load import ActingNetwork, load_actor, policy_env
@@ -42,9 +41,6 @@ class EvaluateConfig:
     """Override the run's acting CEM: sample-score-refit rounds."""
     network: ActingNetwork = "online"
     """Weights to act with: the learner's (online) or their Polyak average (target_polyak)."""
-    view_shift: int = 0
-    """Score each action on five views of the image (itself and moved by this many pixels
-    up, down, left, right) and act on the mean; 0 scores the image alone."""
 
 
 def evaluate(config: EvaluateConfig) -> dict[str, Any]:
@@ -64,9 +60,6 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     actor.cem = dataclasses.replace(
         actor.cem, **{k: v for k, v in overrides.items() if v is not None}
     )
-    if config.view_shift < 0:
-        raise RcanError(f"--view-shift must be >= 0, got {config.view_shift}")
-    actor.view_shift = config.view_shift
     env = policy_env(train_config, domain, config.objects)
     result = {
         "policy": str(config.policy),
@@ -75,7 +68,6 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "objects": config.objects,
         "act_cem": dataclasses.asdict(actor.cem),
         "network": config.network,
-        "view_shift": config.view_shift,
         **evaluate_actor(actor, env, config.episodes, config.seed),
     }
     name = Path(str(domain)).stem

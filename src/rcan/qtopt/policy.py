@@ -25,13 +25,8 @@ def cem_argmax(
     action_high: Sequence[float] = ACTION_HIGH,
     discrete_dims: Sequence[int] = DISCRETE_DIMS,
     max_rows: int | None = None,
-    views: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """CEM argmax of Q over actions for precomputed ``network.encode`` features.
-
-    ``views`` > 1: ``features`` holds that many consecutive views of each state (shifted
-    copies of its image, :func:`rcan.qtopt.augment.shifted_views`) and an action is scored by
-    its logit averaged over them, a test-time counterpart of training on shifted images.
 
     Returns the actions (N, A) and their Q *logits* (N,). Runs without gradients.
     ``max_rows`` caps the post-merge rows (states x samples) per network call: each row holds
@@ -39,16 +34,7 @@ def cem_argmax(
     about 256 MiB per activation; chunking over states bounds that without changing results.
     """
 
-    if views > 1:
-        scalars = scalars.repeat_interleave(views, dim=0)
-
     def score(actions: torch.Tensor) -> torch.Tensor:
-        if views > 1:
-            logits = score_rows(actions.repeat_interleave(views, dim=0))
-            return logits.view(actions.shape[0], views, -1).mean(dim=1)
-        return score_rows(actions)
-
-    def score_rows(actions: torch.Tensor) -> torch.Tensor:
         samples = actions.shape[1]
         if max_rows is None or actions.shape[0] * samples <= max_rows:
             return network.q_logits(features, scalars, actions)
@@ -64,8 +50,7 @@ def cem_argmax(
 
     with torch.no_grad():
         return cem_maximize(
-            score, features.shape[0] // views, config, generator, action_low, action_high,
-            discrete_dims,
+            score, features.shape[0], config, generator, action_low, action_high, discrete_dims
         )
 
 
