@@ -35,3 +35,22 @@ def test_readme_quotes_the_pooled_success_and_every_point() -> None:
         assert f"{100 * pooled['success']:.1f}% [{100 * pooled['ci_low']:.1f}, " \
                f"{100 * pooled['ci_high']:.1f}]" in readme, key
     assert _compare_module().table(summary) in readme
+
+
+SHIFT4 = RESULTS.parent / "policy_canonical_shift4"
+
+
+@pytest.mark.skipif(not (SHIFT4 / "snapshots.json").is_file(), reason="not published")
+def test_snapshot_table_is_recomputed_and_quoted() -> None:
+    spec = importlib.util.spec_from_file_location("snapshots", SHIFT4 / "snapshots.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    summary = module.summarize()
+    assert summary == json.loads((SHIFT4 / "snapshots.json").read_text())
+    assert module.table(summary) in (SHIFT4 / "README.md").read_text()
+    rows = summary["rows"]
+    best = max(rows, key=lambda r: (r["validation"]["success"], r["grasps"]))
+    assert summary["chosen_on_validation"] == best["grasps"]
+    assert summary["validation_settings"]["objects"] != "test"
+    assert all(r["held_out"]["episodes"] == 200 for r in rows)
