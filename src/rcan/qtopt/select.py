@@ -71,8 +71,8 @@ def select_snapshot(config: SelectSnapshotConfig) -> dict[str, Any]:
                      if root.is_dir() else [], key=snapshot_grasps)
     folders = [f for f in folders if snapshot_grasps(f) >= config.first_grasps]
     if not folders:
-        raise RcanError(f"select-snapshot: no snapshots under {root} (runs keep one per "
-                        "evaluation from this version on)")
+        raise RcanError(f"select-snapshot: no snapshots under {root} (train-policy keeps "
+                        "one per learning-curve point)")
     out = config.out or Path(config.run) / "selection.json"
     settings = {"episodes": config.episodes, "objects": config.objects, "seed": config.seed,
                 "domain": config.domain, "network": config.network}
