@@ -13,7 +13,8 @@ RESULTS = Path(__file__).resolve().parents[2] / "results" / "zero_shot"
 ROWS = ["canonical_canonical", "canonical_target", "rcan_init_randomized", "rcan_init_target",
         "rcan_warm_target", "canonical_otherbin", "rcan_init_otherbin", "canonical50k_target",
         "rcan_init50k_randomized", "rcan_init50k_target", "canonical50k_otherbin",
-        "rcan_init50k_otherbin", "randomized22k_target", "rcan28k_target"]
+        "rcan_init50k_otherbin", "randomized22k_target", "rcan28k_target",
+        "rcan_shift4_50k_target"]
 
 
 def _table_rows() -> list[list[str]]:
