@@ -13,12 +13,16 @@ RESULTS = Path(__file__).resolve().parents[2] / "results" / "augmentation"
 
 
 @pytest.mark.skipif(not (RESULTS / "compare.json").is_file(), reason="not published")
-def _compare_module():
-    spec = importlib.util.spec_from_file_location("compare", RESULTS / "compare.py")
+def _load_script(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _compare_module():
+    return _load_script(RESULTS / "compare.py")
 
 
 @pytest.mark.skipif(not (RESULTS / "compare.json").is_file(), reason="not published")
@@ -42,10 +46,7 @@ SHIFT4 = RESULTS.parent / "policy_canonical_shift4"
 
 @pytest.mark.skipif(not (SHIFT4 / "snapshots.json").is_file(), reason="not published")
 def test_snapshot_table_is_recomputed_and_quoted() -> None:
-    spec = importlib.util.spec_from_file_location("snapshots", SHIFT4 / "snapshots.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load_script(SHIFT4 / "snapshots.py")
     summary = module.summarize()
     assert summary == json.loads((SHIFT4 / "snapshots.json").read_text())
     assert module.table(summary) in (SHIFT4 / "README.md").read_text()

@@ -11,8 +11,7 @@ import tyro
 
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import ActingNetwork, load_actor, policy_env
-from rcan.qtopt.observation import DEFAULT_DOMAIN
+from rcan.qtopt.load import ActingNetwork, load_actor, policy_env, training_domain
 
 
 @dataclass
@@ -49,7 +48,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         config.policy, str(config.translator) if config.translator else None,
         network_name=config.network,
     )
-    domain = config.domain or train_config.get("domain") or DEFAULT_DOMAIN[train_config["obs"]]
+    domain = config.domain or training_domain(train_config)
     # The MDP the policy was trained in (image size, episode length, action scales, world);
     # runs from before the environment was recorded get the defaults.
     overrides = {

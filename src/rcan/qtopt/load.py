@@ -13,7 +13,7 @@ from rcan.common.errors import RcanError
 from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.cem import CEMConfig
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
-from rcan.qtopt.observation import CHANNELS, ObservationEncoder
+from rcan.qtopt.observation import CHANNELS, DEFAULT_DOMAIN, ObservationEncoder
 from rcan.sim.env import EnvConfig
 
 #: Networks a policy can act with: the learner's own, or its Polyak average (QT-Opt's target).
@@ -56,6 +56,12 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
         t = Translator.from_checkpoint(source)
     cem = from_dict(CEMConfig, config.get("act_cem", {}), f"{path}/config.json", "act_cem")
     return QTOptActor(network, ObservationEncoder(mode, t), cem, seed=seed), config
+
+
+def training_domain(config: dict[str, Any]) -> str:
+    """The domain a policy was trained in (its config.json; runs that did not record one used
+    their observation mode's default)."""
+    return config.get("domain") or DEFAULT_DOMAIN[config["obs"]]
 
 
 def policy_env(config: dict[str, Any], domain: str, objects: str) -> EnvConfig:

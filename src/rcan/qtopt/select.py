@@ -21,8 +21,7 @@ from tqdm import tqdm
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import ActingNetwork, load_actor, policy_env
-from rcan.qtopt.observation import DEFAULT_DOMAIN
+from rcan.qtopt.load import ActingNetwork, load_actor, policy_env, training_domain
 
 #: The object set evaluations report on; choosing on it would make that report optimistic.
 HELD_OUT = "test"
@@ -86,8 +85,7 @@ def select_snapshot(config: SelectSnapshotConfig) -> dict[str, Any]:
         grasps = snapshot_grasps(folder)
         if grasps not in done:
             actor, train_config = load_actor(folder, network_name=config.network)
-            domain = (config.domain or train_config.get("domain")
-                      or DEFAULT_DOMAIN[train_config["obs"]])
+            domain = config.domain or training_domain(train_config)
             result = evaluate_actor(actor, policy_env(train_config, domain, config.objects),
                                     config.episodes, config.seed)
             done[grasps] = {"grasps": grasps, "folder": str(folder),
