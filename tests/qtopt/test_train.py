@@ -167,6 +167,7 @@ def test_finetune_refuses_another_observation_mode(tmp_path: Path) -> None:
     config.obs, config.init_from = "randomized", tmp_path / "sim"
     with pytest.raises(RcanError, match="obs='canonical'"):
         build_trainer_parts(config)
+    assert not (tmp_path / "randomized").exists()  # refused before anything is written
 
 
 @pytest.mark.parametrize(("source", "half"), [("canonical", slice(0, 3)),
@@ -223,6 +224,7 @@ def test_canonical_replay_can_come_along_as_rcan_inputs(tmp_path: Path, translat
     config.canonical_replay_as_rcan = True
     with pytest.raises(RcanError, match="obs='randomized', not 'canonical'"):
         build_trainer_parts(config)
+    assert not (tmp_path / "rcan2").exists()
     config = _config(tmp_path / "plain", 2)
     config.canonical_replay_as_rcan = True
     with pytest.raises(RcanError, match="needs --obs rcan"):

@@ -190,8 +190,10 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
     if config.canonical_replay_as_rcan and (config.obs != "rcan" or config.init_from is None):
         raise RcanError("--canonical-replay-as-rcan needs --obs rcan and --init-from a "
                         "canonical run")
-    torch.set_num_threads(config.threads)
     out = Path(config.out)
+    if config.init_from is not None and not (out / "checkpoint").is_dir():
+        init_source(config)  # a source this run cannot start from stops it before OUT is written
+    torch.set_num_threads(config.threads)
     env = policy_env_config(config, config.objects)
     config.network.image_height, config.network.image_width = env.image_height, env.image_width
     save_run_config(out, config, ("obs", "domain", "env", "network", "seed", "objects"),
@@ -269,15 +271,9 @@ def widen_inputs(saved: dict[str, torch.Tensor], network: nn.Module, channels: s
     return out
 
 
-def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetworks,
-               replay: MixedReplay) -> None:
-    """Start from ``config.init_from``: its three networks, and all its replay as off-policy
-    data (the optimiser starts afresh).
-
-    A ``canonical`` or ``randomized`` run may also start an ``rcan`` run: its weights then read
-    the G(x) or the x half of the rcan input (see :func:`widen_inputs`), and its replay, whose
-    images are of another kind, is left out (no bootstrap either: the warm policy collects),
-    unless ``canonical_replay_as_rcan`` turns a canonical run's images into rcan inputs."""
+def init_source(config: TrainPolicyConfig) -> tuple[Path, dict[str, Any]]:
+    """The checkpoint folder and saved config of ``config.init_from``, after checking that this
+    run can start from it (RcanError otherwise)."""
     assert config.init_from is not None
     source = Path(config.init_from)
     folder = source / "checkpoint" if (source / "checkpoint").is_dir() else source
@@ -288,6 +284,24 @@ def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetw
     if saved.get("obs") != config.obs and not widen:
         raise RcanError(f"--init-from {source}: trained with obs={saved.get('obs')!r}, "
                         f"this run has obs={config.obs!r}")
+    if config.canonical_replay_as_rcan and saved.get("obs") != "canonical":
+        raise RcanError(f"--canonical-replay-as-rcan: {source} was trained with "
+                        f"obs={saved.get('obs')!r}, not 'canonical'")
+    return folder, saved
+
+
+def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetworks,
+               replay: MixedReplay) -> None:
+    """Start from ``config.init_from``: its three networks, and all its replay as off-policy
+    data (the optimiser starts afresh).
+
+    A ``canonical`` or ``randomized`` run may also start an ``rcan`` run: its weights then read
+    the G(x) or the x half of the rcan input (see :func:`widen_inputs`), and its replay, whose
+    images are of another kind, is left out (no bootstrap either: the warm policy collects),
+    unless ``canonical_replay_as_rcan`` turns a canonical run's images into rcan inputs."""
+    folder, saved = init_source(config)
+    source = Path(str(config.init_from))
+    widen = config.obs != saved.get("obs")
     for name, module in (("online", learner.network), ("target_polyak", targets.polyak),
                          ("target_lagged", targets.lagged)):
         tensors = load_tensors(folder, name)
@@ -298,9 +312,6 @@ def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetw
         except RuntimeError as err:
             raise RcanError(f"--init-from {source}: {name} does not fit this run's network "
                             f"({str(err).splitlines()[0]})") from None
-    if config.canonical_replay_as_rcan and saved.get("obs") != "canonical":
-        raise RcanError(f"--canonical-replay-as-rcan: {source} was trained with "
-                        f"obs={saved.get('obs')!r}, not 'canonical'")
     if widen and not config.canonical_replay_as_rcan:
         return
     previous = MixedReplay.load(folder / "replay.h5")
