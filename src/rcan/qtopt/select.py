@@ -1,6 +1,6 @@
 """``rcan select-snapshot RUN``: choose a learning-curve point without touching held-out objects.
 
-Successive evaluations of one run swing by 10-30 points (a Q-function trained by bootstrapped
+Successive evaluations of one run differ by up to 20-odd points (a Q-function trained by bootstrapped
 targets is a moving thing), so the last network is one draw, not the run's best. Every curve
 point keeps its networks (``RUN/snapshots/grasps_N``); this scores each on *validation*
 episodes, by default training objects under another seed, and names the best. Its held-out
