@@ -54,23 +54,23 @@ def snapshot_grasps(folder: Path) -> int:
     """The grasp count in a snapshot folder's name, ``grasps_032000`` -> 32000."""
     prefix, _, count = folder.name.partition("_")
     if prefix != "grasps" or not count.isdigit():
-        raise RcanError(f"select-snapshot: {folder} is not a snapshot folder (grasps_N)")
+        raise RcanError(f"{folder} is not a snapshot folder (grasps_N)")
     return int(count)
 
 
 def select_snapshot(config: SelectSnapshotConfig) -> dict[str, Any]:
     """Score every snapshot on validation episodes; returns and writes the scores and the best."""
     if config.objects == HELD_OUT:
-        raise RcanError("select-snapshot: --objects test are the held-out objects the chosen "
+        raise RcanError("--objects test are the held-out objects the chosen "
                         "snapshot is reported on; validate on others (default: train)")
     if config.episodes < 1:
-        raise RcanError(f"select-snapshot: --episodes must be >= 1, got {config.episodes}")
+        raise RcanError(f"--episodes must be >= 1, got {config.episodes}")
     root = Path(config.run) / "snapshots"
     folders = sorted((f for f in root.iterdir() if f.is_dir() and not f.name.startswith("."))
                      if root.is_dir() else [], key=snapshot_grasps)
     folders = [f for f in folders if snapshot_grasps(f) >= config.first_grasps]
     if not folders:
-        raise RcanError(f"select-snapshot: no snapshots under {root} (train-policy keeps "
+        raise RcanError(f"no snapshots under {root} (train-policy keeps "
                         "one per learning-curve point)")
     out = config.out or Path(config.run) / "selection.json"
     settings = {"episodes": config.episodes, "objects": config.objects, "seed": config.seed,
