@@ -1,11 +1,11 @@
 """``rcan select-snapshot RUN``: choose a learning-curve point without touching held-out objects.
 
-Successive evaluations of one run differ by up to 20-odd points (a Q-function trained by bootstrapped
-targets is a moving thing), so the last network is one draw, not the run's best. Every curve
-point keeps its networks (``RUN/snapshots/grasps_N``); this scores each on *validation*
-episodes, by default training objects under another seed, and names the best. Its held-out
-figure is then measured once, with ``rcan evaluate RUN/snapshots/grasps_N``, so the choice
-never sees the episodes it is reported on (early stopping on a validation set).
+Successive evaluations of one run differ by up to 20-odd points (a Q-function trained by
+bootstrapped targets is a moving thing), so the last network is one draw, not the run's best.
+Every curve point keeps its networks (``RUN/snapshots/grasps_N``); this scores each on
+*validation* episodes, by default training objects under another seed, and names the best.
+Its held-out figure is then measured once, with ``rcan evaluate RUN/snapshots/grasps_N``, so
+the choice never sees the episodes it is reported on (early stopping on a validation set).
 """
 
 from __future__ import annotations
