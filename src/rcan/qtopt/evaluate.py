@@ -11,7 +11,13 @@ import tyro
 
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import ActingNetwork, load_actor, policy_env, training_domain
+from rcan.qtopt.load import (
+    ActingNetwork,
+    load_actor,
+    policy_env,
+    training_domain,
+    translator_source,
+)
 
 
 @dataclass
@@ -65,6 +71,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "obs": train_config["obs"],
         "domain": domain,
         "objects": config.objects,
+        "seed": config.seed,
+        "translator": translator_source(config.policy, train_config, config.translator),
         "act_cem": dataclasses.asdict(actor.cem),
         "network": config.network,
         **evaluate_actor(actor, env, config.episodes, config.seed),

@@ -50,12 +50,28 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
     if mode == "rcan":
         from rcan.translator import Translator
 
-        source = translator or config.get("translator")
+        source = translator_source(folder, config, translator)
         if not source:
             raise RcanError(f"policy checkpoint {folder} needs a translator (--translator)")
         t = Translator.from_checkpoint(source)
     cem = from_dict(CEMConfig, config.get("act_cem", {}), f"{path}/config.json", "act_cem")
     return QTOptActor(network, ObservationEncoder(mode, t), cem, seed=seed), config
+
+
+def translator_source(folder: str | os.PathLike[str], config: dict[str, Any],
+                      override: str | os.PathLike[str] | None = None) -> str | None:
+    """Where an rcan policy's translator is: ``override``; else a ``translator/`` folder inside
+    the policy (or its checkpoint) folder, as a self-contained policy keeps it; else the path
+    train-policy recorded. None for other observation modes or when there is none."""
+    if config.get("obs") != "rcan":
+        return None
+    if override:
+        return str(override)
+    given = Path(folder)
+    for place in (given, given / "checkpoint"):
+        if (place / "translator").is_dir():
+            return str(place / "translator")
+    return config.get("translator") or None
 
 
 def training_domain(config: dict[str, Any]) -> str:
