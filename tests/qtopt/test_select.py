@@ -9,8 +9,9 @@ import pytest
 
 from rcan.common.errors import RcanError
 from rcan.qtopt.cem import CEMConfig
+from rcan.qtopt.checkpoint import snapshot_grasps
 from rcan.qtopt.networks import QNetworkConfig
-from rcan.qtopt.select import SelectSnapshotConfig, select_snapshot, snapshot_grasps
+from rcan.qtopt.select import SelectSnapshotConfig, select_snapshot
 from rcan.qtopt.train import TrainPolicyConfig, train_policy
 from rcan.sim.env import EnvConfig
 

@@ -1,7 +1,8 @@
 """``rcan bench qtopt``: acting latency, batched vs looped CEM, and training throughput.
 
 * Acting latency: one 64 x 64 observation -> one action, batch 1, on ``threads`` CPU threads,
-  for ``canonical`` (CEM only) and ``rcan`` (translator + CEM) observations.
+  for ``canonical`` (CEM only) and ``rcan`` (translator + CEM) observations, and for a
+  ``canonical`` ensemble of snapshots (``rcan evaluate --ensemble``: K networks' mean Q).
 * CEM: the batched implementation against a per-sample Python loop over the same network,
   side by side in one run (the loop scores one action per network call, as naive ports do).
 * Training: gradient steps per second at batch 64, Bellman labelling included.
@@ -23,6 +24,7 @@ from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.bellman import BellmanUpdater, TargetNetworks
 from rcan.qtopt.bench import bench_cem
+from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.learner import QLearner
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import ObservationEncoder
@@ -39,15 +41,17 @@ class QtOptBenchConfig:
     """PyTorch CPU threads."""
     repeats: int = 100
     """Actions timed per mode."""
+    ensemble: int = 5
+    """Members of the snapshot ensemble whose acting latency is also timed (below 2: skip)."""
     train_steps: int = 20
     """Gradient steps timed."""
     out: Path = Path("results/qtopt_bench.json")
     """Where the JSON goes."""
 
 
-def _act_ms(encoder: ObservationEncoder, repeats: int) -> float:
-    net = QNetwork(QNetworkConfig(in_channels=encoder.channels))
-    actor = QTOptActor(net, encoder, seed=0)
+def _act_ms(encoder: ObservationEncoder, repeats: int, members: int = 1) -> float:
+    nets = [QNetwork(QNetworkConfig(in_channels=encoder.channels)) for _ in range(members)]
+    actor = QTOptActor(nets[0] if members == 1 else QEnsemble(nets), encoder, seed=0)
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
     closed, height = np.zeros(1, np.float32), np.full(1, 0.2, np.float32)
@@ -93,6 +97,9 @@ def bench_qtopt(config: QtOptBenchConfig) -> dict[str, Any]:
     torch.set_num_threads(config.threads)
     result: dict[str, Any] = {"threads": config.threads}
     result["act_ms_canonical"] = _act_ms(ObservationEncoder("canonical"), config.repeats)
+    if config.ensemble >= 2:
+        result[f"act_ms_canonical_ensemble{config.ensemble}"] = _act_ms(
+            ObservationEncoder("canonical"), config.repeats, config.ensemble)
     if config.translator is not None and Path(config.translator).is_dir():
         from rcan.translator import Translator
 

@@ -15,7 +15,7 @@ import torch
 
 from rcan.qtopt.batch import scalars_to_tensor
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
-from rcan.qtopt.networks import QNetwork
+from rcan.qtopt.ensemble import ActingQ
 from rcan.qtopt.observation import ObservationEncoder
 from rcan.qtopt.policy import cem_argmax
 from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE, GraspEnv
@@ -65,11 +65,11 @@ class Episode:
 
 
 class QTOptActor:
-    """Greedy-plus-exploration CEM policy over a :class:`QNetwork`."""
+    """Greedy-plus-exploration CEM policy over a :class:`QNetwork` (or a :class:`QEnsemble`)."""
 
     def __init__(
         self,
-        network: QNetwork,
+        network: ActingQ,
         encoder: ObservationEncoder,
         cem: CEMConfig = ACT_CEM,
         exploration: ExplorationConfig | None = None,

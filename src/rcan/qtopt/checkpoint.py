@@ -56,6 +56,25 @@ def snapshot_folder(out: str | os.PathLike[str], grasps: int) -> Path:
     return Path(out) / "snapshots" / f"grasps_{grasps:06d}"
 
 
+def snapshot_grasps(folder: Path) -> int:
+    """The grasp count in a snapshot folder's name, ``grasps_032000`` -> 32000."""
+    prefix, _, count = folder.name.partition("_")
+    if prefix != "grasps" or not count.isdigit():
+        raise RcanError(f"{folder} is not a snapshot folder (grasps_N)")
+    return int(count)
+
+
+def snapshot_folders(out: str | os.PathLike[str], first_grasps: int = 0) -> list[Path]:
+    """The snapshots of run ``out``, oldest first, from ``first_grasps`` grasps on (empty when
+    it kept none)."""
+    root = Path(out) / "snapshots"
+    if not root.is_dir():
+        return []
+    folders = sorted((f for f in root.iterdir() if f.is_dir() and not f.name.startswith(".")),
+                     key=snapshot_grasps)
+    return [f for f in folders if snapshot_grasps(f) >= first_grasps]
+
+
 def save_snapshot(out: str | os.PathLike[str], grasps: int, learner: QLearner,
                   targets: TargetNetworks, config: Any) -> Path:
     """Write the snapshot of a learning-curve point (a policy folder ``rcan evaluate`` reads;

@@ -13,6 +13,7 @@ from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.load import (
     ActingNetwork,
+    ensemble_members,
     load_actor,
     policy_env,
     training_domain,
@@ -46,13 +47,16 @@ class EvaluateConfig:
     """Override the run's acting CEM: sample-score-refit rounds."""
     network: ActingNetwork = "online"
     """Weights to act with: the learner's (online) or their Polyak average (target_polyak)."""
+    ensemble: int = 1
+    """Act with the mean Q of the run's last N snapshots (POLICY: the run folder); 1: one
+    network."""
 
 
 def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     """Run the evaluation and write its JSON."""
     actor, train_config = load_actor(
         config.policy, str(config.translator) if config.translator else None,
-        network_name=config.network,
+        network_name=config.network, ensemble=config.ensemble,
     )
     domain = config.domain or training_domain(train_config)
     # The MDP the policy was trained in (image size, episode length, action scales, world);
@@ -75,6 +79,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "translator": translator_source(config.policy, train_config, config.translator),
         "act_cem": dataclasses.asdict(actor.cem),
         "network": config.network,
+        "ensemble": ([str(f) for f in ensemble_members(config.policy, config.ensemble)]
+                     if config.ensemble > 1 else None),
         **evaluate_actor(actor, env, config.episodes, config.seed),
     }
     name = Path(str(domain)).stem

@@ -12,6 +12,8 @@ from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.cem import CEMConfig
+from rcan.qtopt.checkpoint import snapshot_folders
+from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import CHANNELS, DEFAULT_DOMAIN, ObservationEncoder
 from rcan.sim.env import EnvConfig
@@ -22,12 +24,18 @@ ACTING_NETWORKS: tuple[str, ...] = get_args(ActingNetwork)
 
 
 def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
-               seed: int = 0, network_name: ActingNetwork = "online") -> tuple[QTOptActor, dict]:
+               seed: int = 0, network_name: ActingNetwork = "online",
+               ensemble: int = 1) -> tuple[QTOptActor, dict]:
     """The greedy actor of a ``train-policy`` checkpoint (its ``checkpoint`` folder, the run
     folder or a snapshot), and the run's config. ``translator`` overrides the checkpoint's
-    translator path; ``network_name`` picks the weights (one of ACTING_NETWORKS)."""
+    translator path; ``network_name`` picks the weights (one of ACTING_NETWORKS).
+
+    ``ensemble`` > 1 acts with the mean Q of the run's last ``ensemble`` snapshots
+    (:mod:`rcan.qtopt.ensemble`); ``folder`` must then be the run folder."""
     if network_name not in ACTING_NETWORKS:
         raise RcanError(f"network {network_name!r}: expected one of {', '.join(ACTING_NETWORKS)}")
+    if ensemble < 1:
+        raise RcanError(f"ensemble must be >= 1 (snapshots to average), got {ensemble}")
     path = Path(folder)
     if (path / "checkpoint").is_dir():
         path = path / "checkpoint"
@@ -40,12 +48,11 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
     net_config = from_dict(QNetworkConfig, config.get("network", {}), f"{path}/config.json",
                            "network")
     net_config.in_channels = CHANNELS[mode]
-    network = QNetwork(net_config)
-    try:
-        network.load_state_dict(load_tensors(path, network_name))
-    except RuntimeError as err:
-        raise RcanError(f"policy checkpoint {folder}: weights do not fit "
-                        f"({str(err).splitlines()[0]})") from None
+    if ensemble == 1:
+        network: QNetwork | QEnsemble = _load_network(path, net_config, network_name, folder)
+    else:
+        members = ensemble_members(folder, ensemble)
+        network = QEnsemble([_load_network(m, net_config, network_name, m) for m in members])
     t = None
     if mode == "rcan":
         from rcan.translator import Translator
@@ -56,6 +63,27 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
         t = Translator.from_checkpoint(source)
     cem = from_dict(CEMConfig, config.get("act_cem", {}), f"{path}/config.json", "act_cem")
     return QTOptActor(network, ObservationEncoder(mode, t), cem, seed=seed), config
+
+
+def ensemble_members(run: str | os.PathLike[str], count: int) -> list[Path]:
+    """The last ``count`` snapshots of a run, oldest first: the members of its ensemble."""
+    folders = snapshot_folders(run)
+    if len(folders) < count:
+        raise RcanError(f"ensemble of {count}: {Path(run) / 'snapshots'} holds "
+                        f"{len(folders)} snapshots (give the run folder)")
+    return folders[-count:]
+
+
+def _load_network(path: Path, config: QNetworkConfig, name: str,
+                  shown: str | os.PathLike[str]) -> QNetwork:
+    """One Q-network of the given shape with the weights ``path/name.safetensors``."""
+    network = QNetwork(config)
+    try:
+        network.load_state_dict(load_tensors(path, name))
+    except RuntimeError as err:
+        raise RcanError(f"policy checkpoint {shown}: weights do not fit "
+                        f"({str(err).splitlines()[0]})") from None
+    return network
 
 
 def translator_source(folder: str | os.PathLike[str], config: dict[str, Any],

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 import torch
 
 from rcan.qtopt.cem import ACTION_HIGH, ACTION_LOW, DISCRETE_DIMS, CEMConfig, cem_maximize
-from rcan.qtopt.networks import QNetwork
+from rcan.qtopt.ensemble import ActingQ
 
 
 def cem_argmax(
-    network: QNetwork,
+    network: ActingQ,
     features: torch.Tensor,
     scalars: torch.Tensor,
     config: CEMConfig,
@@ -55,7 +55,7 @@ def cem_argmax(
 
 
 def greedy_actions(
-    network: QNetwork,
+    network: ActingQ,
     images: torch.Tensor,
     scalars: torch.Tensor,
     config: CEMConfig,

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
+from rcan.qtopt.checkpoint import snapshot_folders, snapshot_grasps
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.load import ActingNetwork, load_actor, policy_env, training_domain
 
@@ -50,14 +51,6 @@ class SelectSnapshotConfig:
     scores it already holds for the same settings."""
 
 
-def snapshot_grasps(folder: Path) -> int:
-    """The grasp count in a snapshot folder's name, ``grasps_032000`` -> 32000."""
-    prefix, _, count = folder.name.partition("_")
-    if prefix != "grasps" or not count.isdigit():
-        raise RcanError(f"{folder} is not a snapshot folder (grasps_N)")
-    return int(count)
-
-
 def select_snapshot(config: SelectSnapshotConfig) -> dict[str, Any]:
     """Score every snapshot on validation episodes; returns and writes the scores and the best."""
     if config.objects == HELD_OUT:
@@ -65,12 +58,9 @@ def select_snapshot(config: SelectSnapshotConfig) -> dict[str, Any]:
                         "snapshot is reported on; validate on others (default: train)")
     if config.episodes < 1:
         raise RcanError(f"--episodes must be >= 1, got {config.episodes}")
-    root = Path(config.run) / "snapshots"
-    folders = sorted((f for f in root.iterdir() if f.is_dir() and not f.name.startswith("."))
-                     if root.is_dir() else [], key=snapshot_grasps)
-    folders = [f for f in folders if snapshot_grasps(f) >= config.first_grasps]
+    folders = snapshot_folders(config.run, config.first_grasps)
     if not folders:
-        raise RcanError(f"no snapshots under {root} (train-policy keeps "
+        raise RcanError(f"no snapshots under {Path(config.run) / 'snapshots'} (train-policy keeps "
                         "one per learning-curve point)")
     out = config.out or Path(config.run) / "selection.json"
     settings = {"episodes": config.episodes, "objects": config.objects, "seed": config.seed,
