@@ -17,3 +17,14 @@ def test_every_figure_is_written(tmp_path: Path) -> None:
                 "train_steps_per_s_batch64"):
         assert result[key] > 0, key
     assert "act_ms_rcan" not in result  # no translator given
+
+
+def test_readme_quotes_the_published_figures() -> None:
+    root = Path(__file__).resolve().parents[2]
+    published = json.loads((root / "results" / "qtopt_bench.json").read_text())
+    readme = " ".join((root / "README.md").read_text().split())
+    assert f"in {published['act_ms_canonical']:.1f} ms from a canonical image" in readme
+    assert f"{published['act_ms_rcan']:.1f} ms with the translator" in readme
+    assert f"{published['act_ms_canonical_ensemble5']:.1f} ms with a five-snapshot" in readme
+    assert f"{published['cem_batched_over_loop']:.1f}x faster" in readme
+    assert f"{published['train_steps_per_s_batch64']:.1f} gradient steps/s" in readme

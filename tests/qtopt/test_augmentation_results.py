@@ -54,3 +54,25 @@ def test_snapshot_table_is_recomputed_and_quoted() -> None:
     assert summary["chosen_on_validation"] == best["grasps"]
     assert summary["validation_settings"]["objects"] != "test"
     assert all(r["held_out"]["episodes"] == 200 for r in rows)
+
+
+@pytest.mark.skipif(not (SHIFT4 / "ensemble" / "ensemble.json").is_file(),
+                    reason="not published")
+def test_ensemble_table_is_recomputed_and_quoted() -> None:
+    from rcan.common.stats import wilson
+
+    module = _load_script(SHIFT4 / "ensemble" / "table.py")
+    summary = module.summarize()
+    assert summary == json.loads((SHIFT4 / "ensemble" / "ensemble.json").read_text())
+    readme = (SHIFT4 / "README.md").read_text()
+    assert module.table(summary) in readme
+    for row in summary["rows"]:
+        assert len(row["members"]) == row["k"]
+        for objects in ("test", "train"):
+            score = row[objects]
+            successes = round(score["success"] * score["episodes"])
+            assert score["ci_low"] == pytest.approx(wilson(successes, score["episodes"]).ci_low)
+    # the size the README reports on held-out objects is the one validation (training objects)
+    # picks
+    best = max(summary["rows"], key=lambda r: r["train"]["success"])
+    assert f"K = {best['k']} grasps **{module.cell(best['test'])}**" in readme
