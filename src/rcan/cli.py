@@ -147,8 +147,9 @@ def _select_snapshot(args: Sequence[str]) -> None:
 
     config = tyro.cli(SelectSnapshotConfig, args=args, prog="rcan select-snapshot")
     best = select_snapshot(config)["best"]
-    print(f"best on validation: {best['folder']} ({100 * best['success']:.1f}% over "
-          f"{best['episodes']} episodes); measure it with: rcan evaluate {best['folder']}")
+    print(f"best on validation: {best['evaluate'].removeprefix('rcan evaluate ')} "
+          f"({100 * best['success']:.1f}% over {best['episodes']} episodes); measure it on the "
+          f"held-out objects with: {best['evaluate']}")
 
 
 @dataclass

@@ -49,6 +49,31 @@ def test_every_snapshot_is_scored_and_the_best_named(run: Path, tmp_path: Path) 
     assert [s["grasps"] for s in again["snapshots"]] == [8] and again["best"]["episodes"] == 1
 
 
+def test_ensembles_of_the_last_snapshots_compete_with_single_ones(run: Path, tmp_path: Path
+                                                                 ) -> None:
+    out = tmp_path / "selection.json"
+    summary = select_snapshot(SelectSnapshotConfig(run, episodes=2, ensembles=(2,), out=out))
+    (ensemble,) = summary["ensembles"]
+    assert ensemble["k"] == 2 and ensemble["evaluate"] == f"rcan evaluate {run} --ensemble 2"
+    assert [Path(m).name for m in ensemble["members"]] == ["grasps_000006", "grasps_000008"]
+    assert ensemble["episodes"] == 2 and 0 <= ensemble["success"] <= 1
+    # An ensemble wins only by scoring higher; a tie goes to the single snapshot.
+    for s in summary["snapshots"]:
+        s["success"] = 0.5
+    summary["ensembles"][0]["success"] = 0.5
+    out.write_text(json.dumps(summary))
+    best = select_snapshot(SelectSnapshotConfig(run, episodes=2, ensembles=(2,), out=out))["best"]
+    assert best["grasps"] == 8
+    summary["ensembles"][0]["success"] = 1.0
+    out.write_text(json.dumps(summary))
+    best = select_snapshot(SelectSnapshotConfig(run, episodes=2, ensembles=(2,), out=out))["best"]
+    assert best["k"] == 2 and "--ensemble 2" in best["evaluate"]
+    with pytest.raises(RcanError, match="each K must be >= 2"):
+        select_snapshot(SelectSnapshotConfig(run, ensembles=(1,), out=out))
+    with pytest.raises(RcanError, match="ensemble of 3"):
+        select_snapshot(SelectSnapshotConfig(run, ensembles=(3,), out=out))
+
+
 def test_held_out_objects_and_runs_without_snapshots_are_refused(run: Path, tmp_path: Path
                                                                  ) -> None:
     with pytest.raises(RcanError, match="held-out"):

@@ -6,6 +6,8 @@ Every curve point keeps its networks (``RUN/snapshots/grasps_N``); this scores e
 *validation* episodes, by default training objects under another seed, and names the best.
 Its held-out figure is then measured once, with ``rcan evaluate RUN/snapshots/grasps_N``, so
 the choice never sees the episodes it is reported on (early stopping on a validation set).
+``--ensembles 3 5`` also scores the mean Q of the last 3 and the last 5 snapshots
+(:mod:`rcan.qtopt.ensemble`), which then compete with the single snapshots.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from rcan.common.errors import RcanError
 from rcan.common.io import write_json
 from rcan.qtopt.checkpoint import snapshot_folders, snapshot_grasps
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import ActingNetwork, load_actor, policy_env, training_domain
+from rcan.qtopt.load import (
+    ActingNetwork,
+    ensemble_members,
+    load_actor,
+    policy_env,
+    training_domain,
+)
 
 #: The object set evaluations report on; choosing on it would make that report optimistic.
 HELD_OUT = "test"
@@ -46,6 +54,8 @@ class SelectSnapshotConfig:
     """Weights to act with."""
     first_grasps: int = 0
     """Only snapshots taken at this many grasps or more (skip the early ones)."""
+    ensembles: tuple[int, ...] = ()
+    """Also score acting with the mean Q of the run's last K snapshots, for each K given."""
     out: Path | None = None
     """JSON of every score and the choice (default RUN/selection.json); reruns reuse the
     scores it already holds for the same settings."""
@@ -58,35 +68,60 @@ def select_snapshot(config: SelectSnapshotConfig) -> dict[str, Any]:
                         "snapshot is reported on; validate on others (default: train)")
     if config.episodes < 1:
         raise RcanError(f"--episodes must be >= 1, got {config.episodes}")
+    if any(k < 2 for k in config.ensembles):
+        raise RcanError(f"--ensembles: each K must be >= 2 (1 is the last snapshot), "
+                        f"got {config.ensembles}")
     folders = snapshot_folders(config.run, config.first_grasps)
     if not folders:
         raise RcanError(f"no snapshots under {Path(config.run) / 'snapshots'} (train-policy keeps "
                         "one per learning-curve point)")
+    if config.ensembles:
+        ensemble_members(config.run, max(config.ensembles))  # enough snapshots? (fail early)
     out = config.out or Path(config.run) / "selection.json"
     settings = {"episodes": config.episodes, "objects": config.objects, "seed": config.seed,
                 "domain": config.domain, "network": config.network}
-    done: dict[int, dict[str, Any]] = {}
-    if out.is_file():
-        previous = json.loads(out.read_text())
-        if previous.get("settings") == settings:
-            done = {int(s["grasps"]): s for s in previous.get("snapshots", [])}
-    scores = []
-    for folder in tqdm(folders, desc="select-snapshot", unit="snapshot"):
-        grasps = snapshot_grasps(folder)
-        if grasps not in done:
-            actor, train_config = load_actor(folder, network_name=config.network)
-            domain = config.domain or training_domain(train_config)
-            result = evaluate_actor(actor, policy_env(train_config, domain, config.objects),
-                                    config.episodes, config.seed)
-            done[grasps] = {"grasps": grasps, "folder": str(folder),
-                            **{k: result[k] for k in ("success", "ci_low", "ci_high",
-                                                      "episodes")}}
-        scores.append(done[grasps])
-        # Saved after every snapshot, so a killed selection resumes where it stopped.
-        write_json(out, {"run": str(config.run), "settings": settings, "snapshots": scores})
-    # Ties go to the later snapshot: it has learned from more grasps.
-    best = max(scores, key=lambda s: (s["success"], s["grasps"]))
+    previous: dict[str, Any] = json.loads(out.read_text()) if out.is_file() else {}
+    same = previous.get("settings") == settings
+    done = {int(s["grasps"]): s for s in previous.get("snapshots", [])} if same else {}
+    done_ensembles = {int(e["k"]): e for e in previous.get("ensembles", [])} if same else {}
+    scores: list[dict[str, Any]] = []
+    ensembles: list[dict[str, Any]] = []
+    todo = [*folders, *sorted(set(config.ensembles))]
+    for item in tqdm(todo, desc="select-snapshot", unit="policy"):
+        if isinstance(item, Path):
+            grasps = snapshot_grasps(item)
+            if grasps not in done:
+                done[grasps] = {"grasps": grasps, "folder": str(item),
+                                **_validate(item, 1, config)}
+            # selections saved before ensembles existed lack the command
+            done[grasps].setdefault("evaluate", f"rcan evaluate {done[grasps]['folder']}")
+            scores.append(done[grasps])
+        else:
+            if item not in done_ensembles:
+                members = ensemble_members(config.run, item)
+                result = _validate(Path(config.run), item, config)
+                done_ensembles[item] = {"k": item, "members": [str(m) for m in members],
+                                        "evaluate": f"rcan evaluate {config.run} --ensemble "
+                                                    f"{item}", **result}
+            ensembles.append(done_ensembles[item])
+        # Saved after every policy, so a killed selection resumes where it stopped.
+        write_json(out, {"run": str(config.run), "settings": settings, "snapshots": scores,
+                         "ensembles": ensembles})
+    # Ties go to a single snapshot over an ensemble (cheaper to act with), then to the later
+    # snapshot (it has learned from more grasps) or the smaller ensemble.
+    candidates = [((s["success"], 1, s["grasps"]), s) for s in scores]
+    candidates += [((e["success"], 0, -e["k"]), e) for e in ensembles]
+    best = max(candidates, key=lambda c: c[0])[1]
     summary = {"run": str(config.run), "settings": settings, "snapshots": scores,
-               "best": best}
+               "ensembles": ensembles, "best": best}
     write_json(out, summary)
     return summary
+
+
+def _validate(folder: Path, ensemble: int, config: SelectSnapshotConfig) -> dict[str, Any]:
+    """Validation success of one snapshot (``ensemble`` 1) or of a run's last-K ensemble."""
+    actor, train_config = load_actor(folder, network_name=config.network, ensemble=ensemble)
+    domain = config.domain or training_domain(train_config)
+    result = evaluate_actor(actor, policy_env(train_config, domain, config.objects),
+                            config.episodes, config.seed)
+    return {k: result[k] for k in ("success", "ci_low", "ci_high", "episodes")}
