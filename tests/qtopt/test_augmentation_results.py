@@ -76,3 +76,12 @@ def test_ensemble_table_is_recomputed_and_quoted() -> None:
     # picks
     best = max(summary["rows"], key=lambda r: r["train"]["success"])
     assert f"K = {best['k']} grasps **{module.cell(best['test'])}**" in readme
+    # ... and the one select-snapshot picked among single snapshots and ensembles, on the same
+    # validation episodes (same scores: the evaluations are deterministic)
+    selection = json.loads((SHIFT4 / "ensemble" / "selection.json").read_text())
+    assert selection["settings"]["objects"] != "test"
+    assert selection["best"].get("k") == best["k"]
+    chosen = next(e for e in selection["ensembles"] if e["k"] == best["k"])
+    assert chosen["success"] == best["train"]["success"]
+    singles = [s["success"] for s in selection["snapshots"]]
+    assert f"{100 * min(singles):.1f}-{100 * max(singles):.1f}%" in " ".join(readme.split())
