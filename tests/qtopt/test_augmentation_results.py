@@ -85,3 +85,22 @@ def test_ensemble_table_is_recomputed_and_quoted() -> None:
     assert chosen["success"] == best["train"]["success"]
     singles = [s["success"] for s in selection["snapshots"]]
     assert f"{100 * min(singles):.1f}-{100 * max(singles):.1f}%" in " ".join(readme.split())
+
+
+SEED1 = RESULTS.parent / "policy_canonical_shift4_seed1"
+
+
+@pytest.mark.skipif(not (SEED1 / "ensemble_32k").is_dir(), reason="not published")
+def test_second_seed_ensemble_rows_quote_their_evaluations() -> None:
+    rows = [line for line in (SEED1 / "README.md").read_text().splitlines()
+            if line.startswith(("| the network at", "| the mean Q of"))]
+    assert len(rows) == 2
+    for k, row in zip((1, 5), rows, strict=True):
+        result = json.loads((SEED1 / "ensemble_32k" / f"test_s30000_k{k}.json").read_text())
+        assert result["objects"] == "test" and result["episodes"] == 600
+        assert len(result["ensemble"] or [result["policy"]]) == k
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1:] == [f"{100 * result['success']:.1f}%",
+                             f"[{100 * result['ci_low']:.1f}, {100 * result['ci_high']:.1f}]",
+                             str(result["outcomes"]["closed_on_nothing"])]
+

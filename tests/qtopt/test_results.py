@@ -45,7 +45,7 @@ def test_publish_refuses_a_run_without_evaluations(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["policy_canonical", "policy_rcan", "policy_randomized",
-                                  "policy_canonical_shift4"])
+                                  "policy_canonical_shift4", "policy_canonical_shift4_seed1"])
 def test_published_policy_results_are_consistent(name: str) -> None:
     folder = RESULTS / name
     if not folder.is_dir():
