@@ -93,14 +93,20 @@ SEED1 = RESULTS.parent / "policy_canonical_shift4_seed1"
 @pytest.mark.skipif(not (SEED1 / "ensemble_32k").is_dir(), reason="not published")
 def test_second_seed_ensemble_rows_quote_their_evaluations() -> None:
     rows = [line for line in (SEED1 / "README.md").read_text().splitlines()
-            if line.startswith(("| the network at", "| the mean Q of"))]
+            if line.startswith(("| 32,000 |", "| 38,000 |"))]
     assert len(rows) == 2
-    for k, row in zip((1, 5), rows, strict=True):
-        result = json.loads((SEED1 / "ensemble_32k" / f"test_s30000_k{k}.json").read_text())
-        assert result["objects"] == "test" and result["episodes"] == 600
-        assert len(result["ensemble"] or [result["policy"]]) == k
+    for grasps, row in zip((32, 38), rows, strict=True):
         cells = [c.strip() for c in row.strip("|").split("|")]
-        assert cells[1:] == [f"{100 * result['success']:.1f}%",
-                             f"[{100 * result['ci_low']:.1f}, {100 * result['ci_high']:.1f}]",
-                             str(result["outcomes"]["closed_on_nothing"])]
-
+        closed = []
+        for k, cell in zip((1, 5), cells[1:3], strict=True):
+            result = json.loads((SEED1 / f"ensemble_{grasps}k" / f"test_s30000_k{k}.json")
+                                .read_text())
+            assert result["objects"] == "test" and result["episodes"] == 600
+            members = result["ensemble"] or [result["policy"]]
+            assert len(members) == k
+            if k == 5:
+                assert members[-1].endswith(f"grasps_0{grasps}000")
+            assert cell == (f"{100 * result['success']:.1f}% [{100 * result['ci_low']:.1f}, "
+                            f"{100 * result['ci_high']:.1f}]")
+            closed.append(str(result["outcomes"]["closed_on_nothing"]))
+        assert cells[3] == " / ".join(closed)
