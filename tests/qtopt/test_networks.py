@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rcan.qtopt.networks import QNetwork, QNetworkConfig, parameter_count
+from rcan.qtopt.networks import QNetwork, QNetworkConfig, activation_layout, parameter_count
 
 
 def _inputs(n: int, channels: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -71,3 +71,31 @@ def test_height_is_scaled_before_its_dense_layer() -> None:
     with torch.no_grad():
         net(images, torch.tensor([[1.0, 0.25]]), torch.zeros(1, 7))
     torch.testing.assert_close(seen[0], torch.tensor([[1.0, 2.5]]))
+
+
+def test_channels_last_activations_give_the_nchw_values_and_gradients() -> None:
+    torch.manual_seed(0)
+    net = QNetwork()
+    images = torch.randint(0, 256, (4, 3, 64, 64), dtype=torch.uint8)
+    scalars, actions = torch.rand(4, 2), torch.rand(4, 5, 7)
+
+    def run(layout: torch.memory_format) -> tuple[torch.Tensor, torch.Tensor]:
+        net.zero_grad()
+        with activation_layout(layout):
+            q = net.q_logits(net.encode(images), scalars, actions)
+        q.sum().backward()
+        return q.detach(), net.image_stack[0].weight.grad.clone()
+
+    q_fast, grad_fast = run(torch.channels_last)
+    q_nchw, grad_nchw = run(torch.contiguous_format)
+    torch.testing.assert_close(q_fast, q_nchw, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(grad_fast, grad_nchw, atol=1e-4, rtol=1e-3)
+    assert net.image_stack[0].weight.is_contiguous()  # weights keep their layout
+
+
+def test_activation_layout_is_restored_after_an_error() -> None:
+    net = QNetwork()
+    images = torch.randint(0, 256, (1, 3, 64, 64), dtype=torch.uint8)
+    with pytest.raises(RuntimeError), activation_layout(torch.contiguous_format):
+        raise RuntimeError("boom")
+    assert net.encode(images).is_contiguous(memory_format=torch.channels_last)

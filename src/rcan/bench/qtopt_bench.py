@@ -5,7 +5,8 @@
   ``canonical`` ensemble of snapshots (``rcan evaluate --ensemble``: K networks' mean Q).
 * CEM: the batched implementation against a per-sample Python loop over the same network,
   side by side in one run (the loop scores one action per network call, as naive ports do).
-* Training: gradient steps per second at batch 64, Bellman labelling included.
+* Training: gradient steps per second at batch 64, Bellman labelling included, with the
+  Q-network's activations channels-last (the default) and NCHW, interleaved in one run.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rcan.qtopt.bellman import BellmanUpdater, TargetNetworks
 from rcan.qtopt.bench import bench_cem
 from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.learner import QLearner
-from rcan.qtopt.networks import QNetwork, QNetworkConfig
+from rcan.qtopt.networks import QNetwork, QNetworkConfig, activation_layout
 from rcan.qtopt.observation import ObservationEncoder
 from rcan.qtopt.train import TrainPolicyConfig
 
@@ -44,7 +45,9 @@ class QtOptBenchConfig:
     ensemble: int = 5
     """Members of the snapshot ensemble whose acting latency is also timed (below 2: skip)."""
     train_steps: int = 20
-    """Gradient steps timed."""
+    """Gradient steps timed per repeat."""
+    train_repeats: int = 3
+    """Interleaved repeats of the channels-last and NCHW training timings (medians kept)."""
     out: Path = Path("results/qtopt_bench.json")
     """Where the JSON goes."""
 
@@ -109,7 +112,16 @@ def bench_qtopt(config: QtOptBenchConfig) -> dict[str, Any]:
     result["cem"] = to_jsonable(cem)
     result["cem_batched_over_loop"] = cem.speedup
     torch.set_num_threads(config.threads)
-    result["train_steps_per_s_batch64"] = _train_steps_per_s(config.train_steps)
+    layouts = {"channels_last": torch.channels_last, "nchw": torch.contiguous_format}
+    rates: dict[str, list[float]] = {name: [] for name in layouts}
+    for _ in range(config.train_repeats):
+        for name, layout in layouts.items():
+            with activation_layout(layout):
+                rates[name].append(_train_steps_per_s(config.train_steps))
+    result["train_steps_per_s_batch64"] = statistics.median(rates["channels_last"])
+    result["train_steps_per_s_batch64_nchw"] = statistics.median(rates["nchw"])
+    result["train_channels_last_over_nchw"] = (
+        result["train_steps_per_s_batch64"] / result["train_steps_per_s_batch64_nchw"])
     result["command"] = "rcan bench qtopt"
     write_json(config.out, result)
     return result
