@@ -275,7 +275,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "evaluate": (_evaluate, "success of a trained policy in any domain, with a 95% interval"),
     "select-snapshot": (_select_snapshot,
                         "choose a run's best curve point on validation episodes"),
-    "publish-run": (_publish_run, "copy a run's learning curve and latest metrics to results/"),
+    "publish-run": (_publish_run, "copy a run's curve, latest metrics and network to results/"),
     "save-policy": (_save_policy, "a trained run as a self-contained policy folder (safetensors)"),
     "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),
     "experiment": (_experiment, "RCAN's transfer table: 'rcan experiment table1|report'"),

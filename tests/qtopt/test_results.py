@@ -38,6 +38,31 @@ def test_publish_takes_the_last_evaluation_and_says_whether_the_run_finished(
     assert (tmp_path / "out" / "curve.png").stat().st_size > 0
 
 
+def test_publish_copies_the_latest_network_as_a_policy_folder(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    from rcan.qtopt.networks import QNetwork
+    from rcan.transfer.grasp_policy import GraspPolicy
+
+    run = tmp_path / "run"
+    _fake_run(run, [1000], budget=1000)
+    checkpoint = run / "checkpoint"
+    checkpoint.mkdir()
+    save_file(QNetwork().state_dict(), checkpoint / "online.safetensors")
+    (checkpoint / "config.json").write_text(json.dumps({"obs": "canonical"}))
+    (checkpoint / "state.json").write_text(json.dumps({"grasps": 1040}))
+    (checkpoint / "replay.h5").write_bytes(b"big")
+    metrics = publish_run(run, tmp_path / "out")
+    policy = tmp_path / "out" / "policy"
+    assert sorted(p.name for p in policy.iterdir()) == ["config.json", "online.safetensors"]
+    assert metrics["policy_grasps"] == 1040
+    assert GraspPolicy.from_pretrained(policy).obs == "canonical"
+    # publishing again replaces the folder whole
+    publish_run(run, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "config.json", "curve.json", "curve.png", "metrics.json", "policy"]
+
+
 def test_publish_refuses_a_run_without_evaluations(tmp_path: Path) -> None:
     _fake_run(tmp_path / "run", [], budget=5000)
     with pytest.raises(RcanError, match="no evaluation"):

@@ -1,9 +1,12 @@
 """Publishing a train-policy run's learning curve under ``results/`` (``rcan publish-run``).
 
 A run folder holds far more than a results folder should (replay buffers, checkpoints); this
-copies what a reader needs: the curve (JSON + PNG), the config with its command, and a
+copies what a reader needs: the curve (JSON + PNG), the config with its command, a
 ``metrics.json`` with the latest evaluation, the grasps it was trained on and whether the run
-had reached its budget, so a partial curve is never mistaken for a finished one.
+had reached its budget, so a partial curve is never mistaken for a finished one, and the
+run's latest Q-network as a policy folder (``policy/``: ``online.safetensors`` and its
+``config.json``, about 0.3 MB), so that published figures can be re-measured with ``rcan
+evaluate DEST/policy`` after the run folder is gone.
 """
 
 from __future__ import annotations
@@ -11,18 +14,20 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 from pathlib import Path
 from typing import Any
 
 from rcan.common.errors import RcanError
-from rcan.common.io import write_json
+from rcan.common.io import atomic_folder, write_json
 from rcan.qtopt.train import write_curve
 
 METRIC_KEYS = ("success", "ci_low", "ci_high", "episodes")
 
 
 def publish_run(run: str | os.PathLike[str], dest: str | os.PathLike[str]) -> dict[str, Any]:
-    """Write ``DEST/{curve.json, curve.png, config.json, metrics.json}`` from run folder RUN."""
+    """Write ``DEST/{curve.json, curve.png, config.json, metrics.json}`` and, when RUN has a
+    checkpoint, ``DEST/policy/`` from run folder RUN."""
     run, dest = Path(run), Path(dest)
     curve_path, config_path = run / "curve.json", run / "config.json"
     for path in (curve_path, config_path):
@@ -48,7 +53,14 @@ def publish_run(run: str | os.PathLike[str], dest: str | os.PathLike[str]) -> di
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "command": config.get("command"),
     }
+    weights = run / "checkpoint" / "online.safetensors"
+    if weights.is_file():
+        metrics["policy_grasps"] = state.get("grasps")
     dest.mkdir(parents=True, exist_ok=True)
+    if weights.is_file():
+        with atomic_folder(dest / "policy") as folder:
+            shutil.copy2(weights, folder / weights.name)
+            shutil.copy2(run / "checkpoint" / "config.json", folder / "config.json")
     write_curve(dest, curve)
     write_json(dest / "config.json", config)
     write_json(dest / "metrics.json", metrics)
