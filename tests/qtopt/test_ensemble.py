@@ -90,6 +90,8 @@ def test_load_actor_averages_the_last_snapshots(tmp_path: Path) -> None:
     assert [f.name for f in ensemble_members(tmp_path, 2)] == ["grasps_004000", "grasps_010000"]
     actor, config = load_actor(tmp_path, ensemble=2)
     assert config["obs"] == "canonical" and isinstance(actor.network, QEnsemble)
+    assert actor.network.sources == tuple(str(tmp_path / "snapshots" / f"grasps_{g:06d}")
+                                          for g in (4000, 10000))
     images, scalars, actions = _inputs()
     expected = QEnsemble([nets[2], nets[1]])
     with torch.no_grad():

@@ -253,6 +253,7 @@ def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: P
     assert sum(result["outcomes"].values()) == 2 and 0 <= result["timeouts"] <= 2
     assert result["outcomes"]["success"] == round(result["success"] * 2)
     assert result["act_cem"]["samples"] == config.act_cem.samples
+    assert result["ensemble"] is None  # one network: no member list
 
 
 def test_evaluate_a_snapshot_with_either_network(tmp_path: Path) -> None:

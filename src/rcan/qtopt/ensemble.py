@@ -25,7 +25,8 @@ from rcan.qtopt.networks import QNetwork
 class QEnsemble(nn.Module):
     """Q logits averaged over member networks of one architecture (Averaged-DQN at acting)."""
 
-    def __init__(self, members: Sequence[QNetwork]) -> None:
+    def __init__(self, members: Sequence[QNetwork], sources: Sequence[str] = ()) -> None:
+        """``sources`` optionally names where each member came from (kept for reports)."""
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one network")
@@ -33,7 +34,10 @@ class QEnsemble(nn.Module):
         for member in members[1:]:
             if member.config != first:
                 raise ValueError("ensemble members must share one network config")
+        if sources and len(sources) != len(members):
+            raise ValueError(f"{len(sources)} sources for {len(members)} ensemble members")
         self.members = nn.ModuleList(members)
+        self.sources = tuple(sources)
         self.config = first
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:

@@ -11,9 +11,9 @@ import tyro
 
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
+from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.load import (
     ActingNetwork,
-    ensemble_members,
     load_actor,
     policy_env,
     training_domain,
@@ -79,8 +79,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "translator": translator_source(config.policy, train_config, config.translator),
         "act_cem": dataclasses.asdict(actor.cem),
         "network": config.network,
-        "ensemble": ([str(f) for f in ensemble_members(config.policy, config.ensemble)]
-                     if config.ensemble > 1 else None),
+        "ensemble": (list(actor.network.sources)
+                     if isinstance(actor.network, QEnsemble) else None),
         **evaluate_actor(actor, env, config.episodes, config.seed),
     }
     name = Path(str(domain)).stem

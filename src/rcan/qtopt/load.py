@@ -52,7 +52,8 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
         network: QNetwork | QEnsemble = _load_network(path, net_config, network_name, folder)
     else:
         members = ensemble_members(folder, ensemble)
-        network = QEnsemble([_load_network(m, net_config, network_name, m) for m in members])
+        network = QEnsemble([_load_network(m, net_config, network_name, m) for m in members],
+                            sources=[str(m) for m in members])
     t = None
     if mode == "rcan":
         from rcan.translator import Translator
