@@ -103,6 +103,22 @@ def test_load_actor_averages_the_last_snapshots(tmp_path: Path) -> None:
     assert action.shape == (1, SMALL.action_dim) and 0 <= float(q[0]) <= 1
 
 
+def test_the_ensemble_a_run_had_at_an_earlier_point(tmp_path: Path) -> None:
+    nets = _run_with_snapshots(tmp_path, [2000, 4000, 6000, 8000])
+    assert [f.name for f in ensemble_members(tmp_path, 2, until=7000)] == [
+        "grasps_004000", "grasps_006000"]
+    actor, _ = load_actor(tmp_path, ensemble=2, ensemble_until=6000)
+    images, scalars, actions = _inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(actor.network(images, scalars, actions),
+                                   QEnsemble([nets[1], nets[2]])(images, scalars, actions))
+        one, _ = load_actor(tmp_path, ensemble_until=5000)  # one network: the 4,000 snapshot
+        torch.testing.assert_close(one.network(images, scalars, actions),
+                                   nets[1](images, scalars, actions))
+    with pytest.raises(RcanError, match="holds 1 snapshots up to 3000 grasps"):
+        ensemble_members(tmp_path, 2, until=3000)
+
+
 def test_too_few_snapshots_or_a_bad_count_is_a_clear_error(tmp_path: Path) -> None:
     _run_with_snapshots(tmp_path, [2000])
     with pytest.raises(RcanError, match=r"ensemble of 3: .*holds 1 snapshots"):

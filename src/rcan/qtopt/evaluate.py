@@ -50,6 +50,9 @@ class EvaluateConfig:
     ensemble: int = 1
     """Act with the mean Q of the run's last N snapshots (POLICY: the run folder); 1: one
     network."""
+    ensemble_until: int | None = None
+    """With --ensemble: take the last N snapshots up to this many grasps (the ensemble the run
+    had then) instead of its newest ones."""
 
 
 def evaluate(config: EvaluateConfig) -> dict[str, Any]:
@@ -57,6 +60,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     actor, train_config = load_actor(
         config.policy, str(config.translator) if config.translator else None,
         network_name=config.network, ensemble=config.ensemble,
+        ensemble_until=config.ensemble_until,
     )
     domain = config.domain or training_domain(train_config)
     # The MDP the policy was trained in (image size, episode length, action scales, world);

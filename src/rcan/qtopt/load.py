@@ -12,7 +12,7 @@ from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.cem import CEMConfig
-from rcan.qtopt.checkpoint import snapshot_folders
+from rcan.qtopt.checkpoint import snapshot_folders, snapshot_grasps
 from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import CHANNELS, DEFAULT_DOMAIN, ObservationEncoder
@@ -25,13 +25,15 @@ ACTING_NETWORKS: tuple[str, ...] = get_args(ActingNetwork)
 
 def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
                seed: int = 0, network_name: ActingNetwork = "online",
-               ensemble: int = 1) -> tuple[QTOptActor, dict]:
+               ensemble: int = 1, ensemble_until: int | None = None
+               ) -> tuple[QTOptActor, dict]:
     """The greedy actor of a ``train-policy`` checkpoint (its ``checkpoint`` folder, the run
     folder or a snapshot), and the run's config. ``translator`` overrides the checkpoint's
     translator path; ``network_name`` picks the weights (one of ACTING_NETWORKS).
 
     ``ensemble`` > 1 acts with the mean Q of the run's last ``ensemble`` snapshots
-    (:mod:`rcan.qtopt.ensemble`); ``folder`` must then be the run folder."""
+    (:mod:`rcan.qtopt.ensemble`), or of the last ``ensemble`` up to ``ensemble_until`` grasps
+    (the ensemble a run had at that point); ``folder`` must then be the run folder."""
     if network_name not in ACTING_NETWORKS:
         raise RcanError(f"network {network_name!r}: expected one of {', '.join(ACTING_NETWORKS)}")
     if ensemble < 1:
@@ -48,10 +50,10 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
     net_config = from_dict(QNetworkConfig, config.get("network", {}), f"{path}/config.json",
                            "network")
     net_config.in_channels = CHANNELS[mode]
-    if ensemble == 1:
+    if ensemble == 1 and ensemble_until is None:
         network: QNetwork | QEnsemble = _load_network(path, net_config, network_name, folder)
     else:
-        members = ensemble_members(folder, ensemble)
+        members = ensemble_members(folder, ensemble, ensemble_until)
         network = QEnsemble([_load_network(m, net_config, network_name, m) for m in members],
                             sources=[str(m) for m in members])
     t = None
@@ -66,12 +68,17 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
     return QTOptActor(network, ObservationEncoder(mode, t), cem, seed=seed), config
 
 
-def ensemble_members(run: str | os.PathLike[str], count: int) -> list[Path]:
-    """The last ``count`` snapshots of a run, oldest first: the members of its ensemble."""
+def ensemble_members(run: str | os.PathLike[str], count: int,
+                     until: int | None = None) -> list[Path]:
+    """The last ``count`` snapshots of a run (taken at ``until`` grasps or before, if given),
+    oldest first: the members of its ensemble."""
     folders = snapshot_folders(run)
+    if until is not None:
+        folders = [f for f in folders if snapshot_grasps(f) <= until]
     if len(folders) < count:
+        upto = f" up to {until} grasps" if until is not None else ""
         raise RcanError(f"ensemble of {count}: {Path(run) / 'snapshots'} holds "
-                        f"{len(folders)} snapshots (give the run folder)")
+                        f"{len(folders)} snapshots{upto} (give the run folder)")
     return folders[-count:]
 
 
