@@ -26,22 +26,21 @@ def test_readme_quotes_the_table() -> None:
     assert _table_module().table() in (RESULTS / "README.md").read_text()
 
 
-@pytest.mark.parametrize(("name", "changed"), [
-    ("mask5", ("losses", "mask", 5.0)),
-    ("batchnorm", ("generator", "norm", "batch")),
+@pytest.mark.parametrize(("name", "changes", "steps"), [
+    ("mask5", {"mask": 5.0}, 2000),
+    ("batchnorm", {"norm": "batch"}, 2000),
+    ("mask5_iou_lr1e-3", {"mask": 5.0, "mask_iou": 1.0, "lr": 1e-3}, 6232),
 ])
-def test_each_variant_changes_one_setting(name: str, changed: tuple[str, str, object]) -> None:
+def test_each_variant_changes_what_its_row_says(name: str, changes: dict[str, object],
+                                                steps: int) -> None:
     config = json.loads((VARIANTS / name / "config.json").read_text())
     metrics = json.loads((VARIANTS / name / "metrics.json").read_text())
     model = config["model"]
-    assert (config["steps"], config["seed"], metrics["step"]) == (2000, 0, 2000)
-    assert model["losses"]["gan"] == 0.1 and model["lr"] == 2e-4
-    part, key, value = changed
-    assert model[part][key] == value
-    defaults = {"mask": 1.0, "norm": "instance"}
-    for other, default in defaults.items():
-        if other != key:
-            section = model["losses"] if other == "mask" else model["generator"]
-            assert section[other] == default
+    assert (config["seed"], metrics["step"]) == (0, steps)
+    settings = {"mask": model["losses"]["mask"], "mask_iou": model["losses"]["mask_iou"],
+                "lr": model["lr"], "norm": model["generator"]["norm"],
+                "gan": model["losses"]["gan"]}
+    shipped = {"mask": 1.0, "mask_iou": 0.0, "lr": 2e-4, "norm": "instance", "gan": 0.1}
+    assert settings == {**shipped, **changes}
     for domain in ("randomized", "target"):
         assert metrics[domain]["images"] == 1024
