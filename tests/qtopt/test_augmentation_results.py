@@ -3,7 +3,6 @@ README quotes it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,41 +10,31 @@ import pytest
 
 RESULTS = Path(__file__).resolve().parents[2] / "results" / "augmentation"
 
-
-def _load_script(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _compare_module():
-    return _load_script(RESULTS / "compare.py")
+COMPARE = RESULTS / "compare.py"
 
 
 @pytest.mark.skipif(not (RESULTS / "compare.json").is_file(), reason="not published")
-def test_compare_json_is_recomputed_from_the_published_curves() -> None:
-    assert _compare_module().compare() == json.loads((RESULTS / "compare.json").read_text())
+def test_compare_json_is_recomputed_from_the_published_curves(load_script) -> None:
+    assert load_script(COMPARE).compare() == json.loads((RESULTS / "compare.json").read_text())
 
 
 @pytest.mark.skipif(not (RESULTS / "compare.json").is_file(), reason="not published")
-def test_readme_quotes_the_pooled_success_and_every_point() -> None:
+def test_readme_quotes_the_pooled_success_and_every_point(load_script) -> None:
     summary = json.loads((RESULTS / "compare.json").read_text())
     readme = (RESULTS / "README.md").read_text()
     for key in ("plain", "shift4"):
         pooled = summary["pooled_over_points"][key]
         assert f"{100 * pooled['success']:.1f}% [{100 * pooled['ci_low']:.1f}, " \
                f"{100 * pooled['ci_high']:.1f}]" in readme, key
-    assert _compare_module().table(summary) in readme
+    assert load_script(COMPARE).table(summary) in readme
 
 
 SHIFT4 = RESULTS.parent / "policy_canonical_shift4"
 
 
 @pytest.mark.skipif(not (SHIFT4 / "snapshots.json").is_file(), reason="not published")
-def test_snapshot_table_is_recomputed_and_quoted() -> None:
-    module = _load_script(SHIFT4 / "snapshots.py")
+def test_snapshot_table_is_recomputed_and_quoted(load_script) -> None:
+    module = load_script(SHIFT4 / "snapshots.py")
     summary = module.summarize()
     assert summary == json.loads((SHIFT4 / "snapshots.json").read_text())
     assert module.table(summary) in (SHIFT4 / "README.md").read_text()
@@ -58,10 +47,10 @@ def test_snapshot_table_is_recomputed_and_quoted() -> None:
 
 @pytest.mark.skipif(not (SHIFT4 / "ensemble" / "ensemble.json").is_file(),
                     reason="not published")
-def test_ensemble_table_is_recomputed_and_quoted() -> None:
+def test_ensemble_table_is_recomputed_and_quoted(load_script) -> None:
     from rcan.common.stats import wilson
 
-    module = _load_script(SHIFT4 / "ensemble" / "table.py")
+    module = load_script(SHIFT4 / "ensemble" / "table.py")
     summary = module.summarize()
     assert summary == json.loads((SHIFT4 / "ensemble" / "ensemble.json").read_text())
     readme = (SHIFT4 / "README.md").read_text()

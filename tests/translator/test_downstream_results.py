@@ -4,7 +4,6 @@ the README states."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,25 +11,18 @@ import pytest
 
 RESULTS = Path(__file__).resolve().parents[2] / "results" / "translator"
 DOWNSTREAM = RESULTS / "downstream"
+TABLE = DOWNSTREAM / "table.py"
 pytestmark = pytest.mark.skipif(not (DOWNSTREAM / "summary.json").is_file(),
                                 reason="not published")
 
 
-def _table_module():
-    spec = importlib.util.spec_from_file_location("table", DOWNSTREAM / "table.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_summary_is_recomputed_from_the_measurements(load_script) -> None:
+    assert load_script(TABLE).summarize() == json.loads((DOWNSTREAM / "summary.json").read_text())
 
 
-def test_summary_is_recomputed_from_the_measurements() -> None:
-    assert _table_module().summarize() == json.loads((DOWNSTREAM / "summary.json").read_text())
-
-
-def test_readme_quotes_the_table() -> None:
+def test_readme_quotes_the_table(load_script) -> None:
     summary = json.loads((DOWNSTREAM / "summary.json").read_text())
-    assert _table_module().table(summary) in (RESULTS / "README.md").read_text()
+    assert load_script(TABLE).table(summary) in (RESULTS / "README.md").read_text()
 
 
 def test_every_policy_figure_uses_the_stated_episodes() -> None:

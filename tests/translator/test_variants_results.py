@@ -3,7 +3,6 @@ each run's config is the shipped recipe with exactly the change its row names.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,19 +10,12 @@ import pytest
 
 RESULTS = Path(__file__).resolve().parents[2] / "results" / "translator"
 VARIANTS = RESULTS / "variants"
+TABLE = VARIANTS / "table.py"
 pytestmark = pytest.mark.skipif(not (VARIANTS / "table.py").is_file(), reason="not published")
 
 
-def _table_module():
-    spec = importlib.util.spec_from_file_location("variants_table", VARIANTS / "table.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_readme_quotes_the_table() -> None:
-    assert _table_module().table() in (RESULTS / "README.md").read_text()
+def test_readme_quotes_the_table(load_script) -> None:
+    assert load_script(TABLE).table() in (RESULTS / "README.md").read_text()
 
 
 @pytest.mark.parametrize(("name", "changes", "steps"), [
