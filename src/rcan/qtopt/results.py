@@ -20,6 +20,7 @@ from typing import Any
 
 from rcan.common.errors import RcanError
 from rcan.common.io import atomic_folder, write_json
+from rcan.qtopt.checkpoint import ONLINE
 from rcan.qtopt.train import write_curve
 
 METRIC_KEYS = ("success", "ci_low", "ci_high", "episodes")
@@ -37,7 +38,8 @@ def publish_run(run: str | os.PathLike[str], dest: str | os.PathLike[str]) -> di
     if not isinstance(curve, list) or not curve:
         raise RcanError(f"publish-run: {curve_path} holds no evaluation yet")
     config = json.loads(config_path.read_text())
-    state_path = run / "checkpoint" / "state.json"
+    checkpoint = run / "checkpoint"
+    state_path = checkpoint / "state.json"
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
     last = curve[-1]
     missing = [k for k in (*METRIC_KEYS, "grasps") if k not in last]
@@ -53,14 +55,17 @@ def publish_run(run: str | os.PathLike[str], dest: str | os.PathLike[str]) -> di
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "command": config.get("command"),
     }
-    weights = run / "checkpoint" / "online.safetensors"
-    if weights.is_file():
+    policy_files = [checkpoint / f"{ONLINE}.safetensors", checkpoint / "config.json"]
+    has_policy = policy_files[0].is_file()
+    if has_policy:
+        if not policy_files[1].is_file():
+            raise RcanError(f"publish-run: {policy_files[1]} is missing beside the weights")
         metrics["policy_grasps"] = state.get("grasps")
     dest.mkdir(parents=True, exist_ok=True)
-    if weights.is_file():
+    if has_policy:
         with atomic_folder(dest / "policy") as folder:
-            shutil.copy2(weights, folder / weights.name)
-            shutil.copy2(run / "checkpoint" / "config.json", folder / "config.json")
+            for path in policy_files:
+                shutil.copy2(path, folder / path.name)
     write_curve(dest, curve)
     write_json(dest / "config.json", config)
     write_json(dest / "metrics.json", metrics)
