@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
+from rcan.common.errors import RcanError
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.bellman import TargetNetworks
 from rcan.qtopt.checkpoint import load_qtopt, save_qtopt
@@ -40,6 +42,21 @@ def test_loss_falls_on_a_fixed_batch() -> None:
     assert min(excess) >= -1e-5
     assert excess[-1] < 0.5 * excess[0]
     assert learner.steps == 40
+
+
+def test_learning_rate_decays_along_a_half_cosine_and_resumes_from_the_step() -> None:
+    config = LearnerConfig(lr=1e-4, lr_decay_steps=100, lr_end=1e-5)
+    assert config.lr_at(0) == 1e-4
+    assert abs(config.lr_at(50) - 5.5e-5) < 1e-12  # halfway: the mean of the two
+    assert config.lr_at(100) == config.lr_at(10_000) == 1e-5
+    assert LearnerConfig(lr=1e-4).lr_at(10_000) == 1e-4  # no decay by default
+    learner = QLearner(QNetwork(SMALL), config)
+    learner.steps = 50  # as restored from a checkpoint
+    batch, targets = fixed_batch()
+    assert abs(learner.update(batch, targets)["lr"] - 5.5e-5) < 1e-12
+    with pytest.raises(RcanError, match="lr_end"):
+        LearnerConfig(lr=1e-4, lr_decay_steps=10, lr_end=1e-3)
+    LearnerConfig(lr=1e-6)  # a small constant rate needs no lr_end below it
 
 
 def test_checkpoint_round_trip_restores_every_network(tmp_path: Path) -> None:

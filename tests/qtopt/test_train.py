@@ -16,7 +16,7 @@ from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.cem import CEMConfig
 from rcan.qtopt.evaluate import EvaluateConfig, evaluate
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
-from rcan.qtopt.observation import ObservationEncoder
+from rcan.qtopt.observation import ObservationEncoder, PerfectTranslation
 from rcan.qtopt.replay import FIELDS, MixedReplay
 from rcan.qtopt.train import TrainPolicyConfig, build_trainer_parts, gradient_steps, train_policy
 from rcan.sim.env import EnvConfig, GraspEnv
@@ -56,6 +56,21 @@ def test_actor_episode_has_replay_layout(mode: str, translator: Path) -> None:
 def test_rcan_needs_a_translator() -> None:
     with pytest.raises(RcanError, match="needs a translator"):
         ObservationEncoder("rcan")
+
+
+def test_perfect_translation_reads_the_canonical_render() -> None:
+    rng = np.random.default_rng(0)
+    image, canonical = rng.integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    obs = {"image": image, "canonical": canonical}
+    np.testing.assert_array_equal(PerfectTranslation("canonical").from_obs(obs), canonical)
+    stacked = PerfectTranslation("rcan").from_obs(obs)
+    assert stacked.shape == (8, 8, 6)
+    np.testing.assert_array_equal(stacked[..., :3], canonical)  # c stands for G(x)
+    np.testing.assert_array_equal(stacked[..., 3:], image)
+    with pytest.raises(RcanError, match="canonical_view"):
+        PerfectTranslation("canonical").from_obs({"image": image})
+    with pytest.raises(RcanError, match="not 'randomized'"):
+        PerfectTranslation("randomized")
 
 
 def _config(out: Path, grasps: int) -> TrainPolicyConfig:
@@ -254,6 +269,20 @@ def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: P
     assert result["outcomes"]["success"] == round(result["success"] * 2)
     assert result["act_cem"]["samples"] == config.act_cem.samples
     assert result["ensemble"] is None  # one network: no member list
+
+
+def test_perfect_translation_in_the_canonical_domain_changes_nothing(tmp_path: Path) -> None:
+    # There the canonical render is the observation itself, so the policy must meet the same
+    # episodes and act the same way.
+    config = _config(tmp_path, 6)
+    config.env = EnvConfig(image_height=32, image_width=32, max_steps=3)
+    train_policy(config)
+    plain = evaluate(EvaluateConfig(tmp_path, episodes=3, out=tmp_path / "plain.json"))
+    perfect = evaluate(EvaluateConfig(tmp_path, episodes=3, perfect_translation=True,
+                                      out=tmp_path / "perfect.json"))
+    assert (plain["perfect_translation"], perfect["perfect_translation"]) == (False, True)
+    for key in ("success", "mean_episode_length", "outcomes", "timeouts", "closing"):
+        assert perfect[key] == plain[key]
 
 
 def test_evaluate_a_snapshot_with_either_network(tmp_path: Path) -> None:

@@ -121,6 +121,33 @@ def test_render_returns_the_observation_image() -> None:
         quiet.close()
 
 
+def test_canonical_view_adds_the_canonical_render_and_keeps_the_image() -> None:
+    plain, viewed = make("randomized"), make("randomized", canonical_view=True)
+    try:
+        pairs = [(plain.reset(seed=5)[0], viewed.reset(seed=5)[0])]
+        pairs.append((plain.step(action(x=0.5, z=-0.5))[0],
+                      viewed.step(action(x=0.5, z=-0.5))[0]))
+        for obs_plain, obs_viewed in pairs:
+            assert "canonical" not in obs_plain
+            np.testing.assert_array_equal(obs_viewed["image"], obs_plain["image"])
+            assert obs_viewed in viewed.observation_space
+            assert not np.array_equal(obs_viewed["canonical"], obs_viewed["image"])
+        # the last observation's canonical view is the paired canonical render of that state
+        np.testing.assert_array_equal(pairs[-1][1]["canonical"], viewed.paired_frame().canonical)
+    finally:
+        plain.close()
+        viewed.close()
+
+
+def test_canonical_view_of_the_canonical_domain_is_its_image() -> None:
+    env = make("canonical", canonical_view=True)
+    try:
+        obs, _ = env.reset(seed=1)
+        np.testing.assert_array_equal(obs["canonical"], obs["image"])
+    finally:
+        env.close()
+
+
 # ------------------------------------------------------------------------------ actions
 
 

@@ -127,7 +127,7 @@ class QTOptActor:
             scripted = ScriptedExplorer()
             scripted.reset(env, self.rng)
         rows: dict[str, list[np.ndarray]] = {}
-        image = self.encoder(obs["image"][None])[0]
+        image = self.encoder.from_obs(obs)
         while True:
             if scripted is not None:
                 action = self.perturb_scripted(scripted.act(obs))
@@ -136,7 +136,7 @@ class QTOptActor:
             else:
                 action = self.greedy(image[None], obs["gripper_closed"], obs["height"])[0][0]
             next_obs, reward, terminated, truncated, info = env.step(action)
-            next_image = self.encoder(next_obs["image"][None])[0]
+            next_image = self.encoder.from_obs(next_obs)
             row = {
                 "image": image,
                 "gripper_closed": obs["gripper_closed"][0],

@@ -19,6 +19,7 @@ from rcan.qtopt.load import (
     training_domain,
     translator_source,
 )
+from rcan.qtopt.observation import PerfectTranslation
 
 
 @dataclass
@@ -53,6 +54,10 @@ class EvaluateConfig:
     ensemble_until: int | None = None
     """With --ensemble: take the last N snapshots up to this many grasps (the ensemble the run
     had then) instead of its newest ones."""
+    perfect_translation: bool = False
+    """Feed the policy each state's own canonical render in place of G(x) (a translator that
+    is never wrong; canonical and rcan policies): against the same episodes through the
+    translator, it measures what translation costs (simulation only)."""
 
 
 def evaluate(config: EvaluateConfig) -> dict[str, Any]:
@@ -74,13 +79,18 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         actor.cem, **{k: v for k, v in overrides.items() if v is not None}
     )
     env = policy_env(train_config, domain, config.objects)
+    if config.perfect_translation:
+        actor.encoder = PerfectTranslation(train_config["obs"])
+        env.canonical_view = True
     result = {
         "policy": str(config.policy),
         "obs": train_config["obs"],
         "domain": domain,
         "objects": config.objects,
         "seed": config.seed,
-        "translator": translator_source(config.policy, train_config, config.translator),
+        "translator": (None if config.perfect_translation
+                       else translator_source(config.policy, train_config, config.translator)),
+        "perfect_translation": config.perfect_translation,
         "act_cem": dataclasses.asdict(actor.cem),
         "network": config.network,
         "ensemble": (list(actor.network.sources)

@@ -9,6 +9,7 @@ run as separate workers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -29,6 +30,12 @@ class LearnerConfig:
     """Transitions per gradient step (the trainer samples this many)."""
     grad_clip: float = 10.0
     """Clip the global gradient norm to this (0 disables); guards against rare huge steps."""
+    lr_decay_steps: int = 0
+    """Gradient steps over which the learning rate falls from ``lr`` to ``lr_end`` along a
+    half cosine, then stays there (0: constant ``lr``). The curves of long runs peak and then
+    sag as the Q-function keeps moving; a decaying step size lets it settle."""
+    lr_end: float = 1e-5
+    """Learning rate at the end of the decay."""
 
     def __post_init__(self) -> None:
         if self.lr <= 0 or self.batch_size < 1 or self.grad_clip < 0:
@@ -36,6 +43,16 @@ class LearnerConfig:
                 f"learner: need lr > 0, batch_size >= 1, grad_clip >= 0, got {self.lr}, "
                 f"{self.batch_size}, {self.grad_clip}"
             )
+        if self.lr_decay_steps < 0 or (self.lr_decay_steps and not 0 < self.lr_end <= self.lr):
+            raise RcanError(f"learner: need lr_decay_steps >= 0 and 0 < lr_end <= lr, got "
+                            f"{self.lr_decay_steps}, {self.lr_end} (lr {self.lr})")
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of gradient step ``step`` (counted from 0)."""
+        if self.lr_decay_steps == 0:
+            return self.lr
+        progress = min(step / self.lr_decay_steps, 1.0)
+        return self.lr_end + 0.5 * (self.lr - self.lr_end) * (1 + math.cos(math.pi * progress))
 
 
 class QLearner:
@@ -57,6 +74,8 @@ class QLearner:
     def update(self, batch: QBatch, targets: torch.Tensor) -> dict[str, float]:
         """One gradient step; returns loss, mean Q, mean target and the gradient norm."""
         self.network.train()
+        for group in self.optimizer.param_groups:  # from the step count: resumes exactly
+            group["lr"] = self.config.lr_at(self.steps)
         loss, logits = self.loss(batch, targets.detach())
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -69,4 +88,5 @@ class QLearner:
             "q_mean": float(torch.sigmoid(logits.detach()).mean()),
             "target_mean": float(targets.mean()),
             "grad_norm": float(grad_norm),
+            "lr": self.optimizer.param_groups[0]["lr"],
         }

@@ -46,3 +46,33 @@ class ObservationEncoder:
         assert self.translator is not None
         translated = self.translator.translate(images).canonical
         return np.concatenate([translated, images], axis=-1)
+
+    def from_obs(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """The network image (H, W, C) of one environment observation."""
+        return self(obs["image"][None])[0]
+
+
+class PerfectTranslation(ObservationEncoder):
+    """A translator that is never wrong: the state's own canonical render c stands for G(x)
+    (``canonical``: c; ``rcan``: [c, x]). It needs observations from an environment with
+    ``canonical_view`` and exists only in simulation; comparing a policy acting through it
+    with the same policy acting through G(x) measures what the translator costs."""
+
+    def __init__(self, mode: ObservationMode) -> None:
+        if mode not in ("canonical", "rcan"):
+            raise RcanError(f"a perfect translation feeds canonical or rcan policies, not {mode!r}")
+        self.mode = mode
+        self.translator = None
+        self.channels = CHANNELS[mode]
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        raise RcanError("PerfectTranslation reads whole observations (from_obs), not images")
+
+    def from_obs(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        if "canonical" not in obs:
+            raise RcanError("perfect translation needs observations with 'canonical' "
+                            "(EnvConfig.canonical_view=True)")
+        canonical = np.asarray(obs["canonical"])
+        if self.mode == "canonical":
+            return canonical
+        return np.concatenate([canonical, np.asarray(obs["image"])], axis=-1)

@@ -14,7 +14,8 @@ idx   range               meaning
 
 Observation (``Dict``): ``image`` uint8 H x W x 3 (the domain's rendering), ``gripper_closed``
 float32 (1,) in {0, 1}, ``height`` float32 (1,): metres from the lowest fingertip to the tray
-bottom.
+bottom; with ``canonical_view`` also ``canonical``, uint8 H x W x 3: the same state in the
+canonical style (a perfect translation, for diagnostics).
 
 Episode: at most ``max_steps`` actions. It ends when the policy terminates or at the step
 limit; both end with a *lift check*: a closed gripper rises ``lift_height`` and the grasp
@@ -105,6 +106,10 @@ class EnvConfig:
     of 250 episodes) and bounds that growth to about 90 MB."""
     world: WorldConfig = field(default_factory=WorldConfig)
     """The bin world: objects, physics."""
+    canonical_view: bool = False
+    """Also observe the same state drawn in the canonical style (``obs["canonical"]``, the
+    domain's camera, one more render per step): what a perfect translator would output. For
+    diagnostics (``rcan evaluate --perfect-translation``); no real robot has it."""
 
     def validate(self) -> None:
         """Raise RcanError on impossible settings."""
@@ -146,6 +151,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 "image": spaces.Box(0, 255, (h, w, 3), np.uint8),
                 "gripper_closed": spaces.Box(0.0, 1.0, (1,), np.float32),
                 "height": spaces.Box(-0.5, 1.0, (1,), np.float32),
+                **({"canonical": spaces.Box(0, 255, (h, w, 3), np.uint8)}
+                   if config.canonical_view else {}),
             }
         )
         self.action_space = spaces.Box(
@@ -289,14 +296,18 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     # -- internals ----------------------------------------------------------------------------
     def _observe(self) -> dict[str, np.ndarray]:
         assert self.renderer is not None and self.appearance is not None and self.world
-        frame = self.renderer.render(self.appearance, rgb=True)
+        frame = self.renderer.render(self.appearance, rgb=True,
+                                     canonical=self.config.canonical_view)
         assert frame.rgb is not None
         height = float(np.clip(self.world.gripper_height(), -0.5, 1.0))
-        return {
+        obs = {
             "image": frame.rgb,
             "gripper_closed": np.array([float(self.world.robot.closed)], np.float32),
             "height": np.array([height], np.float32),
         }
+        if frame.canonical is not None:
+            obs["canonical"] = frame.canonical
+        return obs
 
     def _note_close(self) -> None:
         """Remember where the gripper is as it closes (see ``close_distance`` above)."""
