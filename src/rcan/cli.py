@@ -219,6 +219,10 @@ class DemoConfig:
     """Episodes per policy for the success table (the same episodes for each)."""
     gif_episodes: int = 2
     """Episodes of the RCAN policy kept as GIFs (recorded while evaluating)."""
+    perfect_translation: bool = True
+    """Also play the RCAN policy reading each state's true canonical render in place of G(x)
+    (a translator that is never wrong; row ``perfect G(x)``): the gap to its own row is what
+    translation costs."""
     translation_samples: int = 4
     """Target states in the translation picture (0: none)."""
     show_samples: int = 3

@@ -22,7 +22,7 @@ def test_demo_plays_the_policy_and_writes_the_report(
     assert code == 0
     printed = capsys.readouterr().out
     results = json.loads((out / "results.json").read_text())
-    assert list(results["results"]) == ["rcan policy", "scripted", "oracle"]
+    assert list(results["results"]) == ["rcan policy", "perfect G(x)", "scripted", "oracle"]
     assert results["policy_missing"] is None and results["domain"] == "target"
     for name, r in results["results"].items():
         assert r["episodes"] == 2 and 0 <= r["ci_low"] <= r["success"] <= r["ci_high"] <= 1
@@ -34,6 +34,7 @@ def test_demo_plays_the_policy_and_writes_the_report(
                      "show_target.png", "show_canonical.png"}
     md = (report / "report.md").read_text()
     assert "| rcan policy |" in md and "No RCAN policy" not in md
+    assert "| perfect G(x) |" in md and "what translation costs" in md
 
 
 def test_demo_without_a_policy_says_so_and_makes_the_rest(

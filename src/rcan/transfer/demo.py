@@ -2,7 +2,8 @@
 
 In a few minutes on two cores it plays the shipped RCAN policy (``models/policy_rcan``, a
 GraspPolicy.save_pretrained folder with its translator inside) in the held-out ``target``
-domain, beside the scripted explorer and the privileged oracle on the same episodes, prints
+domain, beside the same policy reading a perfect translation (each state's true canonical
+render), the scripted explorer and the privileged oracle on the same episodes, prints
 their success with 95% intervals, and writes a report (Markdown + self-contained HTML) with
 the table, translations of target states, episode GIFs, a Q-value heat map and pictures of
 every domain. A missing policy is said plainly and everything else is still made; a missing
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,9 @@ import torch
 
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
+from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.load import policy_env
+from rcan.qtopt.observation import PerfectTranslation
 from rcan.sim.env import EnvConfig
 from rcan.transfer.document import ReportFolder
 from rcan.transfer.episodes import (
@@ -39,6 +43,8 @@ if TYPE_CHECKING:
 
 DOMAINS = ("randomized", "target", "canonical")
 """Domains drawn as randomized | canonical | mask | depth grids."""
+PERFECT = "perfect G(x)"
+"""Row of the RCAN policy acting through a perfect translation."""
 
 
 def _find_policy(folder: Path) -> str | None:
@@ -76,6 +82,12 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         policy_env_config = policy_env(policy_config, config.domain, "test")
         played["rcan policy"] = play(ActorController(actor, "rcan policy"), policy_env_config,
                                      config.episodes, config.seed, record=config.gif_episodes)
+        if config.perfect_translation and actor.encoder.mode in ("canonical", "rcan"):
+            perfect = QTOptActor(actor.network, PerfectTranslation(actor.encoder.mode),
+                                 actor.cem, seed=config.seed)
+            played[PERFECT] = play(ActorController(perfect, PERFECT),
+                                   replace(policy_env_config, canonical_view=True),
+                                   config.episodes, config.seed, record=0)
     for name in ("scripted", "oracle"):
         played[name] = play(ScriptController(name), builtin_env, config.episodes, config.seed,
                             record=1 if name == "oracle" else 0)
@@ -90,6 +102,9 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         print(f"{r[0]:<12} {r[1]:>8}  {r[2]:<17} {r[3]:>8} {r[4]:>14}")
     if missing:
         print(f"rcan policy  (missing: {config.policy})")
+    if PERFECT in played:
+        print(f"({PERFECT}: the rcan policy reading each state's true canonical render, a "
+              "translator that is never wrong)")
 
     report = out / "report"
     with ReportFolder(report, "rcan demo: transfer to the target domain") as doc:
@@ -97,6 +112,10 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
                       "simulated stand-in for reality, never used for training), every policy "
                       f"on the same {config.episodes} episodes (seed {config.seed}).")
         doc.table(header, rows)
+        if PERFECT in played:
+            doc.paragraph(f"`{PERFECT}`: the RCAN policy reading each state's true canonical "
+                          "render in place of the translator's G(x) (simulation only); the gap "
+                          "to its own row is what translation costs.")
         if missing:
             doc.paragraph(f"**No RCAN policy** at `{config.policy}` ({missing}): its row, "
                           "episodes and Q heat map are missing.")

@@ -56,7 +56,7 @@ class ActorController:
 
     def act(self, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, float | None,
                                                         np.ndarray | None]:
-        encoded = self.actor.encoder(obs["image"][None])
+        encoded = self.actor.encoder.from_obs(obs)[None]
         actions, q = self.actor.greedy(encoded, obs["gripper_closed"], obs["height"])
         view = encoded[0, ..., :3] if self.actor.encoder.mode == "rcan" else None
         return actions[0], float(q[0]), view
