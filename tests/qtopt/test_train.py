@@ -285,6 +285,17 @@ def test_perfect_translation_in_the_canonical_domain_changes_nothing(tmp_path: P
         assert perfect[key] == plain[key]
 
 
+def test_perfect_translation_refuses_a_randomized_policy(tmp_path: Path) -> None:
+    config = _config(tmp_path, 6)
+    config.obs = "randomized"
+    config.env = EnvConfig(image_height=32, image_width=32, max_steps=2)
+    train_policy(config)
+    with pytest.raises(RcanError, match="canonical or rcan policies, not 'randomized'"):
+        evaluate(EvaluateConfig(tmp_path, episodes=1, perfect_translation=True,
+                                out=tmp_path / "perfect.json"))
+    assert not (tmp_path / "perfect.json").exists()
+
+
 def test_evaluate_a_snapshot_with_either_network(tmp_path: Path) -> None:
     config = _config(tmp_path, 6)
     config.env = EnvConfig(image_height=32, image_width=32, max_steps=2)
