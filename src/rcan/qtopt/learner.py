@@ -72,7 +72,8 @@ class QLearner:
         return F.binary_cross_entropy_with_logits(logits, targets), logits
 
     def update(self, batch: QBatch, targets: torch.Tensor) -> dict[str, float]:
-        """One gradient step; returns loss, mean Q, mean target and the gradient norm."""
+        """One gradient step; returns loss, mean Q, mean target, the gradient norm and the
+        learning rate it used."""
         self.network.train()
         for group in self.optimizer.param_groups:  # from the step count: resumes exactly
             group["lr"] = self.config.lr_at(self.steps)
