@@ -61,7 +61,7 @@ def test_rcan_needs_a_translator() -> None:
 def test_perfect_translation_reads_the_canonical_render() -> None:
     rng = np.random.default_rng(0)
     image, canonical = rng.integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
-    obs = {"image": image, "canonical": canonical}
+    obs = {"image": image, "canonical": canonical, "mask": np.zeros((8, 8), np.uint8)}
     np.testing.assert_array_equal(PerfectTranslation("canonical").from_obs(obs), canonical)
     stacked = PerfectTranslation("rcan").from_obs(obs)
     assert stacked.shape == (8, 8, 6)
@@ -71,6 +71,24 @@ def test_perfect_translation_reads_the_canonical_render() -> None:
         PerfectTranslation("canonical").from_obs({"image": image})
     with pytest.raises(RcanError, match="not 'randomized'"):
         PerfectTranslation("randomized")
+    with pytest.raises(RcanError, match="unknown classes \\['objects'\\]"):
+        PerfectTranslation("rcan", ["objects"])
+    with pytest.raises(RcanError, match="needs an rcan policy and its translator"):
+        PerfectTranslation("rcan", ["object"])
+
+
+def test_perfect_translation_of_some_classes_pastes_only_their_pixels(translator: Path) -> None:
+    t = Translator.from_checkpoint(translator)
+    rng = np.random.default_rng(1)
+    image, canonical = rng.integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
+    mask = rng.integers(0, 6, (16, 16)).astype(np.uint8)  # 5: object, 4: gripper
+    obs = {"image": image, "canonical": canonical, "mask": mask}
+    hybrid = PerfectTranslation("rcan", ["object", "gripper"], t).from_obs(obs)
+    translated = t.translate(image[None]).canonical[0]
+    true = np.isin(mask, [4, 5])
+    np.testing.assert_array_equal(hybrid[true, :3], canonical[true])
+    np.testing.assert_array_equal(hybrid[~true, :3], translated[~true])
+    np.testing.assert_array_equal(hybrid[..., 3:], image)
 
 
 def _config(out: Path, grasps: int) -> TrainPolicyConfig:
@@ -281,6 +299,7 @@ def test_perfect_translation_in_the_canonical_domain_changes_nothing(tmp_path: P
     perfect = evaluate(EvaluateConfig(tmp_path, episodes=3, perfect_translation=True,
                                       out=tmp_path / "perfect.json"))
     assert (plain["perfect_translation"], perfect["perfect_translation"]) == (False, True)
+    assert (plain["perfect_classes"], len(perfect["perfect_classes"])) == ([], 6)
     for key in ("success", "mean_episode_length", "outcomes", "timeouts", "closing"):
         assert perfect[key] == plain[key]
 
@@ -294,6 +313,8 @@ def test_perfect_translation_refuses_a_randomized_policy(tmp_path: Path) -> None
         evaluate(EvaluateConfig(tmp_path, episodes=1, perfect_translation=True,
                                 out=tmp_path / "perfect.json"))
     assert not (tmp_path / "perfect.json").exists()
+    with pytest.raises(RcanError, match="--perfect-classes needs --perfect-translation"):
+        evaluate(EvaluateConfig(tmp_path, episodes=1, perfect_classes=("object",)))
 
 
 def test_evaluate_a_snapshot_with_either_network(tmp_path: Path) -> None:

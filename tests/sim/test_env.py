@@ -132,8 +132,10 @@ def test_canonical_view_adds_the_canonical_render_and_keeps_the_image() -> None:
             np.testing.assert_array_equal(obs_viewed["image"], obs_plain["image"])
             assert obs_viewed in viewed.observation_space
             assert not np.array_equal(obs_viewed["canonical"], obs_viewed["image"])
-        # the last observation's canonical view is the paired canonical render of that state
-        np.testing.assert_array_equal(pairs[-1][1]["canonical"], viewed.paired_frame().canonical)
+        # the last observation's views are the paired canonical render and mask of that state
+        paired = viewed.paired_frame()
+        np.testing.assert_array_equal(pairs[-1][1]["canonical"], paired.canonical)
+        np.testing.assert_array_equal(pairs[-1][1]["mask"], paired.mask)
     finally:
         plain.close()
         viewed.close()

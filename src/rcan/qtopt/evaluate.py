@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 import tyro
 
+from rcan.common.errors import RcanError
 from rcan.common.io import write_json
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.ensemble import QEnsemble
@@ -20,6 +22,7 @@ from rcan.qtopt.load import (
     translator_source,
 )
 from rcan.qtopt.observation import PerfectTranslation
+from rcan.sim.render import CLASS_NAMES
 
 
 @dataclass
@@ -58,10 +61,21 @@ class EvaluateConfig:
     """Feed the policy each state's own canonical render in place of G(x) (a translator that
     is never wrong; canonical and rcan policies): against the same episodes through the
     translator, it measures what translation costs (simulation only)."""
+    perfect_classes: tuple[str, ...] = ()
+    """With --perfect-translation and an rcan policy: only these classes' pixels (background,
+    table, tray, arm, gripper, object; by the true mask) come from the canonical render, the
+    rest stay G(x) (default: the whole image)."""
+    threads: int | None = None
+    """PyTorch CPU threads (default: PyTorch's own choice); 1 when several evaluations share
+    the cores."""
 
 
 def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     """Run the evaluation and write its JSON."""
+    if config.perfect_classes and not config.perfect_translation:
+        raise RcanError("--perfect-classes needs --perfect-translation")
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
     actor, train_config = load_actor(
         config.policy, str(config.translator) if config.translator else None,
         network_name=config.network, ensemble=config.ensemble,
@@ -80,7 +94,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     )
     env = policy_env(train_config, domain, config.objects)
     if config.perfect_translation:
-        actor.encoder = PerfectTranslation(train_config["obs"])
+        actor.encoder = PerfectTranslation(train_config["obs"], config.perfect_classes,
+                                           actor.encoder.translator)
         env.canonical_view = True
     result = {
         "policy": str(config.policy),
@@ -88,9 +103,11 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "domain": domain,
         "objects": config.objects,
         "seed": config.seed,
-        "translator": (None if config.perfect_translation
+        "translator": (None if config.perfect_translation and not config.perfect_classes
                        else translator_source(config.policy, train_config, config.translator)),
         "perfect_translation": config.perfect_translation,
+        "perfect_classes": (list(config.perfect_classes or CLASS_NAMES)
+                            if config.perfect_translation else []),
         "act_cem": dataclasses.asdict(actor.cem),
         "network": config.network,
         "ensemble": (list(actor.network.sources)

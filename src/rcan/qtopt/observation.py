@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 
 from rcan.common.errors import RcanError
+from rcan.sim.render import CLASS_NAMES
 from rcan.translator.inference import Translator
 
 ObservationMode = Literal["canonical", "randomized", "rcan"]
@@ -56,23 +58,41 @@ class PerfectTranslation(ObservationEncoder):
     """A translator that is never wrong: the state's own canonical render c stands for G(x)
     (``canonical``: c; ``rcan``: [c, x]). It needs observations from an environment with
     ``canonical_view`` and exists only in simulation; comparing a policy acting through it
-    with the same policy acting through G(x) measures what the translator costs."""
+    with the same policy acting through G(x) measures what the translator costs.
 
-    def __init__(self, mode: ObservationMode) -> None:
+    With ``classes`` (names from rcan.sim.render.CLASS_NAMES) and a ``translator`` only the
+    pixels of those classes (by the true mask) come from c and the rest stay G(x): which parts
+    of the translation the policy needs right."""
+
+    def __init__(self, mode: ObservationMode, classes: Sequence[str] = (),
+                 translator: Translator | None = None) -> None:
         if mode not in ("canonical", "rcan"):
             raise RcanError(f"a perfect translation feeds canonical or rcan policies, not {mode!r}")
+        unknown = sorted(set(classes) - set(CLASS_NAMES))
+        if unknown:
+            raise RcanError(f"perfect translation: unknown classes {unknown}; expected some of "
+                            f"{list(CLASS_NAMES)}")
+        if classes and (mode != "rcan" or translator is None):
+            raise RcanError("a perfect translation of some classes needs an rcan policy and its "
+                            "translator (the other pixels stay G(x))")
         self.mode = mode
-        self.translator = None
+        self.translator = translator
         self.channels = CHANNELS[mode]
+        self.class_ids = [CLASS_NAMES.index(name) for name in classes]
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         raise RcanError("PerfectTranslation reads whole observations (from_obs), not images")
 
     def from_obs(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        if "canonical" not in obs:
-            raise RcanError("perfect translation needs observations with 'canonical' "
-                            "(EnvConfig.canonical_view=True)")
-        canonical = np.asarray(obs["canonical"])
+        if "canonical" not in obs or "mask" not in obs:
+            raise RcanError("perfect translation needs observations with 'canonical' and "
+                            "'mask' (EnvConfig.canonical_view=True)")
+        canonical, image = np.asarray(obs["canonical"]), np.asarray(obs["image"])
+        if self.class_ids:
+            assert self.translator is not None
+            translated = self.translator.translate(image[None]).canonical[0]
+            true = np.isin(obs["mask"], self.class_ids)[..., None]
+            canonical = np.where(true, canonical, translated)
         if self.mode == "canonical":
             return canonical
-        return np.concatenate([canonical, np.asarray(obs["image"])], axis=-1)
+        return np.concatenate([canonical, image], axis=-1)

@@ -15,7 +15,8 @@ idx   range               meaning
 Observation (``Dict``): ``image`` uint8 H x W x 3 (the domain's rendering), ``gripper_closed``
 float32 (1,) in {0, 1}, ``height`` float32 (1,): metres from the lowest fingertip to the tray
 bottom; with ``canonical_view`` also ``canonical``, uint8 H x W x 3: the same state in the
-canonical style (a perfect translation, for diagnostics).
+canonical style (a perfect translation, for diagnostics), and ``mask``, uint8 H x W: its true
+class ids (rcan.sim.render.CLASS_NAMES).
 
 Episode: at most ``max_steps`` actions. It ends when the policy terminates or at the step
 limit; both end with a *lift check*: a closed gripper rises ``lift_height`` and the grasp
@@ -51,7 +52,7 @@ from gymnasium import spaces
 
 from rcan.common.errors import RcanError
 from rcan.sim.domain import Domain, load_domain
-from rcan.sim.render import Appearance, Frame, SceneRenderer
+from rcan.sim.render import CLASS_NAMES, Appearance, Frame, SceneRenderer
 from rcan.sim.world import BinWorld, WorldConfig
 
 ENV_ID = "rcan/BinGrasp-v0"
@@ -108,8 +109,9 @@ class EnvConfig:
     """The bin world: objects, physics."""
     canonical_view: bool = False
     """Also observe the same state drawn in the canonical style (``obs["canonical"]``, the
-    domain's camera, one more render per step): what a perfect translator would output. For
-    diagnostics (``rcan evaluate --perfect-translation``); no real robot has it."""
+    domain's camera, one more render per step) and its true segmentation (``obs["mask"]``):
+    what a perfect translator would output. For diagnostics (``rcan evaluate
+    --perfect-translation``); no real robot has it."""
 
     def validate(self) -> None:
         """Raise RcanError on impossible settings."""
@@ -151,7 +153,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 "image": spaces.Box(0, 255, (h, w, 3), np.uint8),
                 "gripper_closed": spaces.Box(0.0, 1.0, (1,), np.float32),
                 "height": spaces.Box(-0.5, 1.0, (1,), np.float32),
-                **({"canonical": spaces.Box(0, 255, (h, w, 3), np.uint8)}
+                **({"canonical": spaces.Box(0, 255, (h, w, 3), np.uint8),
+                    "mask": spaces.Box(0, len(CLASS_NAMES) - 1, (h, w), np.uint8)}
                    if config.canonical_view else {}),
             }
         )
@@ -296,8 +299,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     # -- internals ----------------------------------------------------------------------------
     def _observe(self) -> dict[str, np.ndarray]:
         assert self.renderer is not None and self.appearance is not None and self.world
-        frame = self.renderer.render(self.appearance, rgb=True,
-                                     canonical=self.config.canonical_view)
+        view = self.config.canonical_view  # the mask comes free with the image's own pass
+        frame = self.renderer.render(self.appearance, rgb=True, canonical=view, mask=view)
         assert frame.rgb is not None
         height = float(np.clip(self.world.gripper_height(), -0.5, 1.0))
         obs = {
@@ -305,8 +308,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             "gripper_closed": np.array([float(self.world.robot.closed)], np.float32),
             "height": np.array([height], np.float32),
         }
-        if frame.canonical is not None:
-            obs["canonical"] = frame.canonical
+        if view:
+            obs["canonical"], obs["mask"] = frame.canonical, frame.mask
         return obs
 
     def _note_close(self) -> None:
