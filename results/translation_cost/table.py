@@ -26,6 +26,18 @@ ROWS = [
      HERE / "randomized_perfect_s10000.json"),
 ]
 
+#: The per-class table: which pixels come from the true canonical render (the rest G(x)),
+#: target domain, seed 20,000, 300 episodes.
+CLASS_ROWS = [
+    ("none (G(x) everywhere)", HERE / "target_gx_s20000.json"),
+    ("object", HERE / "target_perfect_object_s20000.json"),
+    ("arm, gripper", HERE / "target_perfect_robot_s20000.json"),
+    ("background, table, tray", HERE / "target_perfect_scene_s20000.json"),
+    ("arm, gripper, object", HERE / "target_perfect_robot_object_s20000.json"),
+    ("all but object", HERE / "target_perfect_all_but_object_s20000.json"),
+    ("all (perfect translation)", HERE / "target_perfect_s20000.json"),
+]
+
 
 def load(path: Path) -> dict:
     """One ``rcan evaluate`` result."""
@@ -65,5 +77,21 @@ def table() -> str:
     return "\n".join(lines)
 
 
+def class_table() -> str:
+    """Success when only some classes' pixels are translated perfectly (by the true mask)."""
+    lines = ["| true canonical pixels (the rest G(x)) | success | 95% interval | closed on nothing "
+             "| ended open | timeouts |", "|---|---|---|---|---|---|"]
+    for label, path in CLASS_ROWS:
+        r = load(path)
+        assert (r["seed"], r["episodes"], r["domain"]) == (20_000, 300, "target")
+        o = r["outcomes"]
+        lines.append(f"| {label} | {100 * r['success']:.1f}% | [{100 * r['ci_low']:.1f}, "
+                     f"{100 * r['ci_high']:.1f}] | {o['closed_on_nothing']} | {o['ended_open']} "
+                     f"| {r['timeouts']} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(table())
+    print()
+    print(class_table())
