@@ -99,3 +99,28 @@ def test_activation_layout_is_restored_after_an_error() -> None:
     with pytest.raises(RuntimeError), activation_layout(torch.contiguous_format):
         raise RuntimeError("boom")
     assert net.encode(images).is_contiguous(memory_format=torch.channels_last)
+
+
+def test_coord_channels_are_two_more_input_maps_of_x_and_y() -> None:
+    """CoordConv: the coordinate stem plus the image stem is one 7x7 convolution over the
+    image stacked with x and y maps; the coordinates are not saved with the weights."""
+    torch.manual_seed(0)
+    net = QNetwork(QNetworkConfig(channels=8, coord_channels=True)).eval()
+    plain = QNetwork(QNetworkConfig(channels=8)).eval()
+    assert "coords" not in net.state_dict()
+    assert set(net.state_dict()) - set(plain.state_dict()) == {"coord_stem.weight"}
+    images, _ = _inputs(2, 3)
+    stem = net.image_stack[0]
+    joint = torch.nn.Conv2d(5, 8, 7, stride=2, padding=3)
+    with torch.no_grad():
+        joint.weight.copy_(torch.cat([stem.weight, net.coord_stem.weight], dim=1))
+        joint.bias.copy_(stem.bias)
+        x = images.float() * (2.0 / 255.0) - 1.0
+        xs = torch.linspace(-1, 1, 64).expand(2, 1, 64, 64)
+        stacked = torch.cat([x, xs, xs.transpose(2, 3)], dim=1)
+        expected = net.image_stack[1:](joint(stacked))
+        torch.testing.assert_close(net.encode(images), expected, atol=1e-5, rtol=1e-4)
+        # a uniform image: without coordinates every interior cell sees the same thing
+        grey = torch.full((1, 3, 64, 64), 200, dtype=torch.uint8)
+        spread = [float(n.encode(grey)[..., 2:6, 2:6].std(dim=(2, 3)).max()) for n in (plain, net)]
+    assert spread[0] < 1e-5 < 1e-2 < spread[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -12,6 +13,7 @@ import torch
 from rcan.common.errors import RcanError
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.load import load_actor, policy_env
+from rcan.qtopt.observation import PerfectTranslation
 from rcan.sim.env import EnvConfig
 from rcan.transfer.episodes import (
     ActorController,
@@ -108,3 +110,17 @@ def test_q_map_scores_each_grid_action(canonical_run: Path) -> None:
     assert m.q[1, 3] == pytest.approx(direct, abs=1e-5)
     iy, ix = np.unravel_index(np.argmax(m.q), m.q.shape)
     assert m.best == pytest.approx((steps[ix] * 0.05, steps[iy] * 0.05))
+
+
+def test_a_wholly_perfect_translation_loads_no_translator(
+        tmp_path: Path, translator_dir: Path, make_run) -> None:
+    translator = shutil.copytree(translator_dir, tmp_path / "translator")
+    run = make_run(tmp_path / "run", "rcan", translator)
+    partial, _ = load_actor(run, perfect_classes=("arm",))
+    assert isinstance(partial.encoder, PerfectTranslation) and partial.encoder.translator
+    shutil.rmtree(translator)  # G(x) is now unavailable
+    whole, _ = load_actor(run, perfect_classes=())
+    assert isinstance(whole.encoder, PerfectTranslation) and whole.encoder.translator is None
+    for classes in (None, ("arm",)):
+        with pytest.raises(RcanError, match="translator"):
+            load_actor(run, perfect_classes=classes)

@@ -21,7 +21,6 @@ from rcan.qtopt.load import (
     training_domain,
     translator_source,
 )
-from rcan.qtopt.observation import PerfectTranslation
 from rcan.sim.render import CLASS_NAMES
 
 
@@ -80,6 +79,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         config.policy, str(config.translator) if config.translator else None,
         network_name=config.network, ensemble=config.ensemble,
         ensemble_until=config.ensemble_until,
+        perfect_classes=config.perfect_classes if config.perfect_translation else None,
     )
     domain = config.domain or training_domain(train_config)
     # The MDP the policy was trained in (image size, episode length, action scales, world);
@@ -93,10 +93,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         actor.cem, **{k: v for k, v in overrides.items() if v is not None}
     )
     env = policy_env(train_config, domain, config.objects)
-    if config.perfect_translation:
-        actor.encoder = PerfectTranslation(train_config["obs"], config.perfect_classes,
-                                           actor.encoder.translator)
-        env.canonical_view = True
+    env.canonical_view = config.perfect_translation
     result = {
         "policy": str(config.policy),
         "obs": train_config["obs"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -15,7 +16,7 @@ from rcan.qtopt.cem import CEMConfig
 from rcan.qtopt.checkpoint import snapshot_folders, snapshot_grasps
 from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
-from rcan.qtopt.observation import CHANNELS, DEFAULT_DOMAIN, ObservationEncoder
+from rcan.qtopt.observation import CHANNELS, DEFAULT_DOMAIN, ObservationEncoder, PerfectTranslation
 from rcan.sim.env import EnvConfig
 
 #: Networks a policy can act with: the learner's own, or its Polyak average (QT-Opt's target).
@@ -25,15 +26,19 @@ ACTING_NETWORKS: tuple[str, ...] = get_args(ActingNetwork)
 
 def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
                seed: int = 0, network_name: ActingNetwork = "online",
-               ensemble: int = 1, ensemble_until: int | None = None
-               ) -> tuple[QTOptActor, dict]:
+               ensemble: int = 1, ensemble_until: int | None = None,
+               perfect_classes: Sequence[str] | None = None) -> tuple[QTOptActor, dict]:
     """The greedy actor of a ``train-policy`` checkpoint (its ``checkpoint`` folder, the run
     folder or a snapshot), and the run's config. ``translator`` overrides the checkpoint's
     translator path; ``network_name`` picks the weights (one of ACTING_NETWORKS).
 
     ``ensemble`` > 1 acts with the mean Q of the run's last ``ensemble`` snapshots
     (:mod:`rcan.qtopt.ensemble`), or of the last ``ensemble`` up to ``ensemble_until`` grasps
-    (the ensemble a run had at that point); ``folder`` must then be the run folder."""
+    (the ensemble a run had at that point); ``folder`` must then be the run folder.
+
+    ``perfect_classes`` (simulation only) makes the actor read a :class:`PerfectTranslation`
+    of those classes, ``()`` for the whole image; the translator is then loaded only if some
+    pixels still come from G(x)."""
     if network_name not in ACTING_NETWORKS:
         raise RcanError(f"network {network_name!r}: expected one of {', '.join(ACTING_NETWORKS)}")
     if ensemble < 1:
@@ -57,7 +62,7 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
         network = QEnsemble([_load_network(m, net_config, network_name, m) for m in members],
                             sources=[str(m) for m in members])
     t = None
-    if mode == "rcan":
+    if mode == "rcan" and (perfect_classes is None or perfect_classes):
         from rcan.translator import Translator
 
         source = translator_source(folder, config, translator)
@@ -65,7 +70,9 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
             raise RcanError(f"policy checkpoint {folder} needs a translator (--translator)")
         t = Translator.from_checkpoint(source)
     cem = from_dict(CEMConfig, config.get("act_cem", {}), f"{path}/config.json", "act_cem")
-    return QTOptActor(network, ObservationEncoder(mode, t), cem, seed=seed), config
+    encoder = (ObservationEncoder(mode, t) if perfect_classes is None
+               else PerfectTranslation(mode, perfect_classes, t))
+    return QTOptActor(network, encoder, cem, seed=seed), config
 
 
 def ensemble_members(run: str | os.PathLike[str], count: int,

@@ -90,6 +90,9 @@ class QNetworkConfig:
     height_scale: float = 10.0
     """The height scalar (metres) is multiplied by this before its dense layer, so that the
     0-0.35 m of the workspace span a few units like the other inputs do."""
+    coord_channels: bool = False
+    """Give the first convolution two more input maps, each pixel's x and y in [-1, 1]
+    (CoordConv, Liu et al. 2018), so that features can say where in the image they are."""
 
 
 def _conv_block(channels: int, count: int) -> list[nn.Module]:
@@ -113,6 +116,16 @@ class QNetwork(nn.Module):
             *_conv_block(c, cfg.pre_merge_convs),
             *[nn.MaxPool2d(2) for _ in range(cfg.pre_merge_pools)],
         )
+        # CoordConv as a second stem convolution over the constant coordinate maps: the same
+        # as two more input channels, but the image stem keeps its shape, so checkpoints,
+        # widening to rcan inputs and frozen input channels treat image channels alone.
+        self.coord_stem: nn.Conv2d | None = None
+        if cfg.coord_channels:
+            self.coord_stem = nn.Conv2d(2, c, 7, stride=2, padding=3, bias=False)
+            ys = torch.linspace(-1.0, 1.0, cfg.image_height)
+            xs = torch.linspace(-1.0, 1.0, cfg.image_width)
+            coords = torch.stack(torch.meshgrid(xs, ys, indexing="xy"))[None]
+            self.register_buffer("coords", coords, persistent=False)
         self.action_fc = nn.Linear(cfg.action_dim, c)
         self.state_fc = nn.Linear(cfg.state_dim, c)
         self.merge_fc = nn.Linear(c, c)
@@ -152,7 +165,11 @@ class QNetwork(nn.Module):
         if images.dtype != torch.uint8:
             raise TypeError(f"QNetwork expects uint8 images, got {images.dtype}")
         x = images.to(torch.float32) * (2.0 / 255.0) - 1.0
-        return self.image_stack(x.contiguous(memory_format=_layout["activations"]))
+        x = x.contiguous(memory_format=_layout["activations"])
+        if self.coord_stem is None:
+            return self.image_stack(x)
+        x = self.image_stack[0](x) + self.coord_stem(self.coords)
+        return self.image_stack[1:](x)
 
     def q_logits(
         self, features: torch.Tensor, scalars: torch.Tensor, actions: torch.Tensor

@@ -35,11 +35,15 @@ class ObservationEncoder:
     def __init__(self, mode: ObservationMode, translator: Translator | None = None) -> None:
         if mode not in CHANNELS:
             raise RcanError(f"unknown observation mode {mode!r}: expected one of {list(CHANNELS)}")
-        if mode == "rcan" and translator is None:
-            raise RcanError("observation mode 'rcan' needs a translator (--translator CHECKPOINT)")
         self.mode = mode
         self.translator = translator
         self.channels = CHANNELS[mode]
+        self._check_translator()
+
+    def _check_translator(self) -> None:
+        """Refuse a translator-less encoder that would need one."""
+        if self.mode == "rcan" and self.translator is None:
+            raise RcanError("observation mode 'rcan' needs a translator (--translator CHECKPOINT)")
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         images = np.asarray(images)
@@ -72,13 +76,14 @@ class PerfectTranslation(ObservationEncoder):
         if unknown:
             raise RcanError(f"perfect translation: unknown classes {unknown}; expected some of "
                             f"{list(CLASS_NAMES)}")
-        if classes and (mode != "rcan" or translator is None):
+        self.class_ids = [CLASS_NAMES.index(name) for name in classes]
+        super().__init__(mode, translator)
+
+    def _check_translator(self) -> None:
+        """Only a partly perfect translation needs G(x), for the other classes' pixels."""
+        if self.class_ids and (self.mode != "rcan" or self.translator is None):
             raise RcanError("a perfect translation of some classes needs an rcan policy and its "
                             "translator (the other pixels stay G(x))")
-        self.mode = mode
-        self.translator = translator
-        self.channels = CHANNELS[mode]
-        self.class_ids = [CLASS_NAMES.index(name) for name in classes]
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         raise RcanError("PerfectTranslation reads whole observations (from_obs), not images")
