@@ -12,7 +12,7 @@ import torch
 
 from rcan.common.errors import RcanError
 from rcan.qtopt.collector import evaluate_actor
-from rcan.qtopt.load import load_actor, policy_env
+from rcan.qtopt.load import load_actor, saved_env_config
 from rcan.qtopt.observation import PerfectTranslation
 from rcan.sim.env import EnvConfig
 from rcan.transfer.episodes import (
@@ -42,7 +42,7 @@ def test_play_meets_evaluate_actors_episodes(canonical_run: Path) -> None:
 
 def test_recorded_episodes_hold_every_observation(rcan_run: Path) -> None:
     actor, config = load_policy(rcan_run)
-    env = policy_env(config, "target", "test")
+    env = saved_env_config(config, "target", "test")
     env.max_steps = 4
     result = play(ActorController(actor), env, 2, seed=0, record=1, progress=False)
     assert len(result.recorded) == 1 and result.rate.episodes == 2
@@ -81,7 +81,7 @@ def test_builtin_policies_and_bad_input() -> None:
 
 def test_policy_env_follows_the_policy(canonical_run: Path) -> None:
     _, config = load_policy(canonical_run)
-    env = policy_env(config, "target", "test")
+    env = saved_env_config(config, "target", "test")
     assert (env.domain, env.world.objects, env.image_height) == ("target", "test", 64)
 
 

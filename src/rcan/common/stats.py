@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,16 @@ class SuccessRate:
             f"{self.success:.1%} [{self.ci_low:.1%}, {self.ci_high:.1%}] "
             f"over {self.episodes} episodes"
         )
+
+
+RATE_KEYS: tuple[str, ...] = tuple(f.name for f in fields(SuccessRate))
+"""The fields of a success rate in every results file: success, ci_low, ci_high, episodes."""
+
+
+def rate_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """The RATE_KEYS of an evaluation result (or a curve point), typed, nothing else."""
+    return {"success": float(result["success"]), "ci_low": float(result["ci_low"]),
+            "ci_high": float(result["ci_high"]), "episodes": int(result["episodes"])}
 
 
 def wilson(successes: int, episodes: int, z: float = 1.959964) -> SuccessRate:

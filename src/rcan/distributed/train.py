@@ -70,6 +70,7 @@ from rcan.distributed.workers import (
 )
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.checkpoint import save_snapshot
+from rcan.qtopt.curve import write_curve
 from rcan.qtopt.train import (
     TrainerParts,
     TrainPolicyConfig,
@@ -78,7 +79,6 @@ from rcan.qtopt.train import (
     past_time_limit,
     policy_env_config,
     save_training_state,
-    write_curve,
 )
 from rcan.sim.assets import object_set
 from rcan.sim.domain import load_domain

@@ -106,7 +106,8 @@ class QTOptActor:
         return action
 
     def perturb_scripted(self, action: np.ndarray) -> np.ndarray:
-        """The scripted action with its discrete bits randomly redrawn (see ExplorationConfig)."""
+        """The scripted action, sometimes with its move, its gripper bits or its terminate bit
+        redrawn at random (rates in ExplorationConfig)."""
         action = np.array(action, np.float32)
         if self.rng.random() < self.exploration.scripted_random_move:
             action[:CLOSE] = self.rng.uniform(-1, 1, CLOSE)

@@ -17,10 +17,11 @@ from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.load import (
     ActingNetwork,
     load_actor,
-    policy_env,
+    saved_env_config,
     training_domain,
     translator_source,
 )
+from rcan.sim.domain import domain_name
 from rcan.sim.render import CLASS_NAMES
 
 
@@ -82,8 +83,6 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         perfect_classes=config.perfect_classes if config.perfect_translation else None,
     )
     domain = config.domain or training_domain(train_config)
-    # The MDP the policy was trained in (image size, episode length, action scales, world);
-    # runs from before the environment was recorded get the defaults.
     overrides = {
         "samples": config.cem_samples,
         "elites": config.cem_elites,
@@ -92,7 +91,9 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     actor.cem = dataclasses.replace(
         actor.cem, **{k: v for k, v in overrides.items() if v is not None}
     )
-    env = policy_env(train_config, domain, config.objects)
+    # The MDP the policy was trained in (image size, episode length, action scales, world);
+    # runs from before the environment was recorded get the defaults.
+    env = saved_env_config(train_config, domain, config.objects)
     env.canonical_view = config.perfect_translation
     result = {
         "policy": str(config.policy),
@@ -111,7 +112,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
                      if isinstance(actor.network, QEnsemble) else None),
         **evaluate_actor(actor, env, config.episodes, config.seed),
     }
-    name = Path(str(domain)).stem
+    name = domain_name(domain)
     out = config.out or Path(config.policy) / f"eval_{name}.json"
     write_json(out, result)
     return result

@@ -27,17 +27,17 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from rcan.common.checkpoint import load_json
-from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.common.io import atomic_folder, write_json
+from rcan.qtopt.curve import write_curve
 from rcan.qtopt.train import (
     TrainPolicyConfig,
     build_trainer_parts,
     evaluate_policy,
     gradient_steps,
+    load_run_config,
     past_time_limit,
     save_training_state,
-    write_curve,
 )
 
 
@@ -83,9 +83,7 @@ def start_fit_folder(source: Path, out: Path) -> None:
 
 def load_train_config(out: Path, threads: int, eval_episodes: int | None) -> TrainPolicyConfig:
     """The train-policy settings saved in ``out/config.json``, pointed at ``out``."""
-    saved = load_json(out, "config")
-    saved.pop("command", None)
-    config = from_dict(TrainPolicyConfig, saved, f"{out}/config.json")
+    config = load_run_config(out)
     config.out, config.threads = out, threads
     if eval_episodes is not None:
         config.eval_episodes = eval_episodes

@@ -16,7 +16,7 @@ from rcan.qtopt.cem import CEMConfig
 from rcan.qtopt.checkpoint import snapshot_folders, snapshot_grasps
 from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
-from rcan.qtopt.observation import CHANNELS, DEFAULT_DOMAIN, ObservationEncoder, PerfectTranslation
+from rcan.qtopt.observation import CHANNELS, ObservationEncoder, PerfectTranslation, run_domain
 from rcan.sim.env import EnvConfig
 
 #: Networks a policy can act with: the learner's own, or its Polyak average (QT-Opt's target).
@@ -120,10 +120,10 @@ def translator_source(folder: str | os.PathLike[str], config: dict[str, Any],
 def training_domain(config: dict[str, Any]) -> str:
     """The domain a policy was trained in (its config.json; runs that did not record one used
     their observation mode's default)."""
-    return config.get("domain") or DEFAULT_DOMAIN[config["obs"]]
+    return run_domain(config["obs"], config.get("domain"))
 
 
-def policy_env(config: dict[str, Any], domain: str, objects: str) -> EnvConfig:
+def saved_env_config(config: dict[str, Any], domain: str, objects: str) -> EnvConfig:
     """The environment a policy acts in (its recorded image size and action scales) with the
     given domain and object set."""
     env_data = copy.deepcopy(config.get("env") or {})

@@ -29,6 +29,12 @@ DEFAULT_DOMAIN: dict[str, str] = {
 }
 
 
+def run_domain(obs: str, domain: str | None) -> str:
+    """The domain a run of observation mode ``obs`` trains in: ``domain`` if it names one,
+    else the mode's default (DEFAULT_DOMAIN)."""
+    return domain or DEFAULT_DOMAIN[obs]
+
+
 class ObservationEncoder:
     """Environment images (N, H, W, 3) -> network images (N, H, W, C), uint8."""
 

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 from pathlib import Path
 from typing import Any
 
 from rcan.common.errors import RcanError
 from rcan.common.io import atomic_folder, write_json
+from rcan.common.machine import machine_summary
+from rcan.common.stats import RATE_KEYS
 from rcan.qtopt.checkpoint import ONLINE
-from rcan.qtopt.train import write_curve
+from rcan.qtopt.curve import write_curve
 
-METRIC_KEYS = ("success", "ci_low", "ci_high", "episodes")
+METRIC_KEYS = RATE_KEYS
 
 
 def publish_run(run: str | os.PathLike[str], dest: str | os.PathLike[str]) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def publish_run(run: str | os.PathLike[str], dest: str | os.PathLike[str]) -> di
         "budget_grasps": config.get("grasps"),
         "complete": last["grasps"] >= int(config.get("grasps", 0)),
         "train_minutes": round(float(state.get("train_seconds", 0.0)) / 60, 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "machine": machine_summary(),
         "command": config.get("command"),
     }
     policy_files = [checkpoint / f"{ONLINE}.safetensors", checkpoint / "config.json"]

@@ -22,13 +22,14 @@ from tqdm import tqdm
 
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
+from rcan.common.stats import rate_fields
 from rcan.qtopt.checkpoint import snapshot_folders, snapshot_grasps
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.load import (
     ActingNetwork,
     ensemble_members,
     load_actor,
-    policy_env,
+    saved_env_config,
     training_domain,
 )
 
@@ -47,7 +48,7 @@ class SelectSnapshotConfig:
     objects: str = "train"
     """Validation object set: anything but the held-out test objects."""
     seed: int = 20_000
-    """Seed of the validation episodes (the held-out evaluations use 10,000)."""
+    """Seed of the validation episodes (held-out evaluations use 10,000 + the run's seed)."""
     domain: str | None = None
     """Domain name or file (default: the run's training domain)."""
     network: ActingNetwork = "online"
@@ -122,6 +123,6 @@ def _validate(folder: Path, ensemble: int, config: SelectSnapshotConfig) -> dict
     """Validation success of one snapshot (``ensemble`` 1) or of a run's last-K ensemble."""
     actor, train_config = load_actor(folder, network_name=config.network, ensemble=ensemble)
     domain = config.domain or training_domain(train_config)
-    result = evaluate_actor(actor, policy_env(train_config, domain, config.objects),
+    result = evaluate_actor(actor, saved_env_config(train_config, domain, config.objects),
                             config.episodes, config.seed)
-    return {k: result[k] for k in ("success", "ci_low", "ci_high", "episodes")}
+    return rate_fields(result)

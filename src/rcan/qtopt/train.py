@@ -16,6 +16,7 @@ simulator episodes for the same weights.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,25 +26,27 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
-from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from rcan.common.checkpoint import load_json, load_tensors
+from rcan.common.checkpoint import load_json
+from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.common.io import save_run_config, write_json
 from rcan.distributed import wants_ray
 from rcan.qtopt.actor import ExplorationConfig, QTOptActor
-from rcan.qtopt.augment import IMAGE_FIELDS, shift_sample
+from rcan.qtopt.augment import shift_sample
 from rcan.qtopt.batch import QBatch
 from rcan.qtopt.bellman import BellmanUpdater, TargetConfig, TargetNetworks
-from rcan.qtopt.cem import ACT_CEM, CEMConfig
+from rcan.qtopt.cem import ACT_CEM, TARGET_CEM, CEMConfig
 from rcan.qtopt.checkpoint import load_qtopt, save_qtopt, save_snapshot
 from rcan.qtopt.collector import Collector, evaluate_actor
+from rcan.qtopt.curve import write_curve
 from rcan.qtopt.learner import LearnerConfig, QLearner
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
-from rcan.qtopt.observation import CHANNELS, DEFAULT_DOMAIN, ObservationEncoder, ObservationMode
+from rcan.qtopt.observation import CHANNELS, ObservationEncoder, ObservationMode, run_domain
 from rcan.qtopt.replay import MixedReplay, MixSchedule, ReplayBuffer
+from rcan.qtopt.warm_start import RAW_CHANNELS, freeze_input_channels, init_source, warm_start
 from rcan.sim.env import ACTION_DIM, EnvConfig
 
 
@@ -89,8 +92,7 @@ class TrainPolicyConfig:
     """Q-network shape (input channels follow obs)."""
     act_cem: CEMConfig = field(default_factory=lambda: ACT_CEM)
     """CEM for acting."""
-    target_cem: CEMConfig = field(default_factory=lambda: CEMConfig(samples=16, elites=4,
-                                                                     iterations=1))
+    target_cem: CEMConfig = field(default_factory=lambda: TARGET_CEM)
     """CEM for the max in the Bellman target (cheaper than acting: it runs for every sample
     of every batch)."""
     targets: TargetConfig = field(default_factory=TargetConfig)
@@ -133,10 +135,20 @@ class TrainPolicyConfig:
     """Ray cluster to join ('auto', 'ray://HOST:10001'; 'local' starts one): runs on Ray."""
 
 
+def load_run_config(run: Path) -> TrainPolicyConfig:
+    """The settings a train-policy run was made with: its ``config.json`` (in the run folder
+    or its checkpoint), keeping only TrainPolicyConfig's fields (not ``command``)."""
+    folder = run if (run / "config.json").is_file() else run / "checkpoint"
+    saved = load_json(folder, "config")
+    names = {f.name for f in dataclasses.fields(TrainPolicyConfig)}
+    return from_dict(TrainPolicyConfig, {k: v for k, v in saved.items() if k in names},
+                     f"{folder}/config.json")
+
+
 def policy_env_config(config: TrainPolicyConfig, objects: str) -> EnvConfig:
     """The environment of a run, with the object set ``objects``."""
     env = copy.deepcopy(config.env)
-    env.domain = config.domain or DEFAULT_DOMAIN[config.obs]
+    env.domain = run_domain(config.obs, config.domain)
     env.world.objects = objects
     return env
 
@@ -236,97 +248,6 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
         state["bootstrap_done"] = True
     return TrainerParts(learner, targets, bellman, actor, replay, state, rng, label_gen,
                         config.image_shift)
-
-
-#: The raw image x in an ``rcan`` network's input (G(x) comes first).
-RAW_CHANNELS = slice(3, 6)
-#: Which input channels of an ``rcan`` network (G(x) then x) a 3-channel run's weights read.
-WIDEN_FROM: dict[str, slice] = {"canonical": slice(0, 3), "randomized": RAW_CHANNELS}
-
-
-def freeze_input_channels(network: QNetwork, channels: slice) -> None:
-    """Zero the gradient of the first convolution's weights on ``channels`` from now on, so
-    the optimiser never moves them (Adam's moments for them stay zero)."""
-    weight = network.image_stack[0].weight
-    mask = torch.ones_like(weight)
-    mask[:, channels] = 0.0
-    weight.register_hook(lambda grad: grad * mask)
-
-
-def widen_inputs(saved: dict[str, torch.Tensor], network: nn.Module, channels: slice
-                 ) -> dict[str, torch.Tensor]:
-    """``saved`` weights of a 3-channel Q-network for ``network`` (6 channels): the first
-    convolution reads ``channels`` with the saved kernels and the other three with zeros, so
-    the widened network scores [G(x), x] exactly as the saved one scores its own image."""
-    wanted = network.state_dict()
-    out = {}
-    for name, value in saved.items():
-        target = wanted.get(name)
-        if target is not None and target.shape != value.shape and value.dim() == 4 and (
-                target.shape[:1] + target.shape[2:] == value.shape[:1] + value.shape[2:]):
-            widened = torch.zeros_like(target)
-            widened[:, channels] = value
-            value = widened
-        out[name] = value
-    return out
-
-
-def init_source(config: TrainPolicyConfig) -> tuple[Path, dict[str, Any]]:
-    """The checkpoint folder and saved config of ``config.init_from``, after checking that this
-    run can start from it (RcanError otherwise)."""
-    assert config.init_from is not None
-    source = Path(config.init_from)
-    folder = source / "checkpoint" if (source / "checkpoint").is_dir() else source
-    if not (folder / "replay.h5").is_file():
-        raise RcanError(f"--init-from {source}: not a train-policy run (no checkpoint/replay.h5)")
-    saved = load_json(folder, "config")
-    widen = config.obs == "rcan" and saved.get("obs") in WIDEN_FROM
-    if saved.get("obs") != config.obs and not widen:
-        raise RcanError(f"--init-from {source}: trained with obs={saved.get('obs')!r}, "
-                        f"this run has obs={config.obs!r}")
-    if config.canonical_replay_as_rcan and saved.get("obs") != "canonical":
-        raise RcanError(f"--canonical-replay-as-rcan: {source} was trained with "
-                        f"obs={saved.get('obs')!r}, not 'canonical'")
-    return folder, saved
-
-
-def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetworks,
-               replay: MixedReplay) -> None:
-    """Start from ``config.init_from``: its three networks, and all its replay as off-policy
-    data (the optimiser starts afresh).
-
-    A ``canonical`` or ``randomized`` run may also start an ``rcan`` run: its weights then read
-    the G(x) or the x half of the rcan input (see :func:`widen_inputs`), and its replay, whose
-    images are of another kind, is left out (no bootstrap either: the warm policy collects),
-    unless ``canonical_replay_as_rcan`` turns a canonical run's images into rcan inputs."""
-    folder, saved = init_source(config)
-    source = Path(str(config.init_from))
-    widen = config.obs != saved.get("obs")
-    for name, module in (("online", learner.network), ("target_polyak", targets.polyak),
-                         ("target_lagged", targets.lagged)):
-        tensors = load_tensors(folder, name)
-        if widen:
-            tensors = widen_inputs(tensors, module, WIDEN_FROM[saved["obs"]])
-        try:
-            module.load_state_dict(tensors)
-        except RuntimeError as err:
-            raise RcanError(f"--init-from {source}: {name} does not fit this run's network "
-                            f"({str(err).splitlines()[0]})") from None
-    if widen and not config.canonical_replay_as_rcan:
-        return
-    previous = MixedReplay.load(folder / "replay.h5")
-    for buffer in (previous.offline, previous.online):
-        if len(buffer):
-            arrays = buffer.arrays()
-            replay.offline.add(canonical_as_rcan(arrays) if widen else arrays)
-
-
-def canonical_as_rcan(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Replay rows of a canonical run as rows of an rcan run: each image c becomes [c, c]."""
-    out = dict(arrays)
-    for name in IMAGE_FIELDS:
-        out[name] = np.concatenate([arrays[name], arrays[name]], axis=-1)
-    return out
 
 
 def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
@@ -439,30 +360,6 @@ def evaluate_policy(config: TrainPolicyConfig, actor: QTOptActor, grasps: int, s
     result = evaluate_actor(actor, policy_env_config(config, config.eval_objects),
                             config.eval_episodes, seed=10_000 + config.seed)
     return {"grasps": grasps, "gradient_steps": steps, **result}
-
-
-def write_curve(out: Path, curve: list[dict[str, Any]], name: str = "curve", x: str = "grasps",
-                xlabel: str = "simulated grasps") -> None:
-    """``NAME.json`` and ``NAME.png``: success (with its 95% band) against the key ``x``."""
-    write_json(out / f"{name}.json", curve)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
-    g = [c[x] for c in curve]
-    ax.plot(g, [c["success"] for c in curve], marker="o")
-    ax.fill_between(g, [c["ci_low"] for c in curve], [c["ci_high"] for c in curve], alpha=0.25)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("success, held-out objects")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    tmp = out / f".{name}.png.tmp"
-    fig.savefig(tmp, format="png")
-    plt.close(fig)
-    tmp.replace(out / f"{name}.png")
 
 
 def save_training_state(out: Path, config: TrainPolicyConfig, learner: QLearner,

@@ -204,6 +204,11 @@ class Domain:
         return domain
 
 
+def domain_name(spec: str | Path) -> str:
+    """Folder-safe short name of a domain given by name or file: ``target``, ``mybin``."""
+    return Path(str(spec)).stem
+
+
 def load_domain(spec: str | Path | Domain) -> Domain:
     """A built-in domain by name, or a domain file (.yaml/.yml/.json) by path."""
     if isinstance(spec, Domain):

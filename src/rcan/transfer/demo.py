@@ -22,8 +22,9 @@ import torch
 
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
+from rcan.common.machine import machine
 from rcan.qtopt.actor import QTOptActor
-from rcan.qtopt.load import policy_env
+from rcan.qtopt.load import saved_env_config
 from rcan.qtopt.observation import PerfectTranslation
 from rcan.sim.env import EnvConfig
 from rcan.transfer.document import ReportFolder
@@ -34,15 +35,16 @@ from rcan.transfer.episodes import (
     load_policy,
     play,
 )
-from rcan.transfer.experiment import machine
 from rcan.transfer.layout import PolicyFolder
-from rcan.transfer.report import add_gifs, add_q_maps, add_translations, first_observation
+from rcan.transfer.pictures import add_gifs, add_q_maps, add_translations, first_observation
 
 if TYPE_CHECKING:
     from rcan.cli import DemoConfig
 
 DOMAINS = ("randomized", "target", "canonical")
 """Domains drawn as randomized | canonical | mask | depth grids."""
+POLICY = "rcan policy"
+"""Row of the shipped RCAN policy."""
 PERFECT = "perfect G(x)"
 """Row of the RCAN policy acting through a perfect translation."""
 
@@ -66,47 +68,81 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     if config.episodes < 1:
         raise RcanError(f"--episodes must be >= 1, got {config.episodes}")
     out = Path(config.out)
-    builtin_env = EnvConfig(domain=config.domain)
-    builtin_env.world.objects = "test"
     missing = _find_policy(Path(config.policy))
     if missing:
         print(f"NOTE: no RCAN policy at {config.policy} ({missing}). Its episodes, GIFs and "
               "Q heat map are skipped; the rest of the demo still runs. Train one with "
               "`rcan experiment table1` (or `rcan train-policy --obs rcan`) and save it with "
               "`rcan save-policy RUN --out FOLDER`, or pass --policy FOLDER.")
+    played, policy = _play_all(config, skip_policy=bool(missing))
+    header = ["policy", "success", "95% interval", "episodes", "steps/episode"]
+    rows = [[name, f"{r.rate.success:.1%}", f"[{r.rate.ci_low:.1%}, {r.rate.ci_high:.1%}]",
+             str(r.rate.episodes), f"{r.mean_episode_length:.1f}"] for name, r in played.items()]
+    _print_table(config, header, rows, missing, PERFECT in played)
+    report = out / "report"
+    _write_report(config, report, header, rows, played, policy, missing, started)
+    results = {
+        "command": "rcan demo " + " ".join(sys.argv[2:]) if "demo" in sys.argv else "rcan demo",
+        "domain": config.domain,
+        "objects": "test",
+        "seed": config.seed,
+        "policy": str(config.policy),
+        "policy_missing": missing,
+        "results": {name: r.as_dict() for name, r in played.items()},
+        "machine": machine(),
+        "wall_seconds": round(time.perf_counter() - started, 2),
+    }
+    write_json(out / "results.json", results)
+    print(f"\nwrote {report}/report.html (and report.md) and {out / 'results.json'} "
+          f"in {results['wall_seconds']:.0f} s")
+    return results
 
+
+def _play_all(config: DemoConfig, skip_policy: bool
+              ) -> tuple[dict[str, PlayResult], tuple[QTOptActor, EnvConfig] | None]:
+    """Every row's episodes (the same seeds for each), and the RCAN policy's actor and
+    environment (None when it is missing)."""
     played: dict[str, PlayResult] = {}
-    actor = policy_env_config = None
-    if not missing:
+    policy = None
+    if not skip_policy:
         actor, policy_config = load_policy(config.policy, seed=config.seed)
-        policy_env_config = policy_env(policy_config, config.domain, "test")
-        played["rcan policy"] = play(ActorController(actor, "rcan policy"), policy_env_config,
-                                     config.episodes, config.seed, record=config.gif_episodes)
+        env = saved_env_config(policy_config, config.domain, "test")
+        policy = actor, env
+        played[POLICY] = play(ActorController(actor, POLICY), env, config.episodes,
+                              config.seed, record=config.gif_episodes)
         if config.perfect_translation and actor.encoder.mode in ("canonical", "rcan"):
             perfect = QTOptActor(actor.network, PerfectTranslation(actor.encoder.mode),
                                  actor.cem, seed=config.seed)
             played[PERFECT] = play(ActorController(perfect, PERFECT),
-                                   replace(policy_env_config, canonical_view=True),
-                                   config.episodes, config.seed, record=0)
+                                   replace(env, canonical_view=True), config.episodes,
+                                   config.seed, record=0)
+    builtin_env = EnvConfig(domain=config.domain)
+    builtin_env.world.objects = "test"
     for name in ("scripted", "oracle"):
         played[name] = play(ScriptController(name), builtin_env, config.episodes, config.seed,
                             record=1 if name == "oracle" else 0)
+    return played, policy
 
-    rows = [[name, f"{r.rate.success:.1%}", f"[{r.rate.ci_low:.1%}, {r.rate.ci_high:.1%}]",
-             str(r.rate.episodes), f"{r.mean_episode_length:.1f}"] for name, r in played.items()]
-    header = ["policy", "success", "95% interval", "episodes", "steps/episode"]
+
+def _print_table(config: DemoConfig, header: list[str], rows: list[list[str]],
+                 missing: str | None, perfect: bool) -> None:
     print(f"\nheld-out objects in the {config.domain!r} domain, the same episodes for each "
           "policy:")
     print(f"{header[0]:<12} {header[1]:>8}  {header[2]:<17} {header[3]:>8} {header[4]:>14}")
     for r in rows:
         print(f"{r[0]:<12} {r[1]:>8}  {r[2]:<17} {r[3]:>8} {r[4]:>14}")
     if missing:
-        print(f"rcan policy  (missing: {config.policy})")
-    if PERFECT in played:
+        print(f"{POLICY}  (missing: {config.policy})")
+    if perfect:
         print(f"({PERFECT}: the rcan policy reading each state's true canonical render, a "
               "translator that is never wrong)")
 
-    report = out / "report"
+
+def _write_report(config: DemoConfig, report: Path, header: list[str], rows: list[list[str]],
+                  played: dict[str, PlayResult], policy: tuple[QTOptActor, EnvConfig] | None,
+                  missing: str | None, started: float) -> None:
+    """``report/report.md`` and ``report.html``: the table, translations, GIFs, a Q heat map
+    and the domains."""
     with ReportFolder(report, "rcan demo: transfer to the target domain") as doc:
         doc.paragraph(f"Grasp success on held-out objects in the `{config.domain}` domain (the "
                       "simulated stand-in for reality, never used for training), every policy "
@@ -126,20 +162,19 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         else:
             doc.paragraph(f"No translator at `{config.translator}`: translations left out.")
         doc.heading("Episodes")
-        if actor is not None and policy_env_config is not None:
-            recorded = played["rcan policy"].recorded
+        if policy is not None:
             add_gifs(doc, f"RCAN policy in {config.domain} (camera | G(x))", "episode_rcan",
-                     recorded)
+                     played[POLICY].recorded)
         add_gifs(doc, f"the oracle (privileged state) in {config.domain}", "episode_oracle",
                  played["oracle"].recorded)
-        if actor is not None and policy_env_config is not None:
+        if policy is not None:
+            actor, env = policy
             # the first observation of the evaluation: recorded, or replayed from its seed
-            first = (played["rcan policy"].recorded[0].first_observation
-                     if played["rcan policy"].recorded
-                     else first_observation(policy_env_config, config.seed))
+            recorded = played[POLICY].recorded
+            first = (recorded[0].first_observation if recorded
+                     else first_observation(env, config.seed))
             doc.heading("Q-value heat map")
-            add_q_maps(doc, first, [("rcan policy", actor, policy_env_config.max_translation)],
-                       config.grid)
+            add_q_maps(doc, first, [(POLICY, actor, env.max_translation)], config.grid)
         if config.show_samples > 0:
             from rcan.sim.show import ShowConfig, frame_row, sample_frames, write_grid
 
@@ -153,19 +188,3 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         doc.paragraph(f"Made by `rcan demo` in {seconds:.0f} s on {machine()['cpu_count']} "
                       "CPUs.")
-
-    results = {
-        "command": "rcan demo " + " ".join(sys.argv[2:]) if "demo" in sys.argv else "rcan demo",
-        "domain": config.domain,
-        "objects": "test",
-        "seed": config.seed,
-        "policy": str(config.policy),
-        "policy_missing": missing,
-        "results": {name: r.as_dict() for name, r in played.items()},
-        "machine": machine(),
-        "wall_seconds": round(time.perf_counter() - started, 2),
-    }
-    write_json(out / "results.json", results)
-    print(f"\nwrote {report}/report.html (and report.md) and {out / 'results.json'} "
-          f"in {results['wall_seconds']:.0f} s")
-    return results

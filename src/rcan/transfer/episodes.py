@@ -24,6 +24,7 @@ from rcan.common.stats import SuccessRate, wilson
 from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.collector import OutcomeCounts
 from rcan.qtopt.load import load_actor
+from rcan.sim.domain import domain_name
 from rcan.sim.env import EnvConfig, GraspEnv
 from rcan.sim.policies import OraclePolicy, Policy, ScriptedExplorer
 from rcan.transfer.layout import PolicyFolder
@@ -128,7 +129,7 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
     steps = 0
     outcomes = OutcomeCounts()
     recorded: list[RecordedEpisode] = []
-    bar = tqdm(range(episodes), desc=f"{controller.name} in {Path(str(env_config.domain)).stem}",
+    bar = tqdm(range(episodes), desc=f"{controller.name} in {domain_name(env_config.domain)}",
                unit="episode", disable=not progress, leave=False)
     try:
         for i in bar:

@@ -34,10 +34,7 @@ to their own ``<target>`` folders and give a table of the same shape.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
-import os
-import platform
 import shutil
 import sys
 import time
@@ -48,14 +45,13 @@ from typing import Any
 
 import torch
 
-from rcan.common.checkpoint import load_json
-from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
-from rcan.common.io import to_jsonable, write_json
-from rcan.qtopt.load import policy_env
-from rcan.qtopt.observation import DEFAULT_DOMAIN
-from rcan.qtopt.train import TrainPolicyConfig, train_policy
-from rcan.sim.domain import load_domain
+from rcan.common.io import atomic_folder, to_jsonable, write_json
+from rcan.common.machine import machine
+from rcan.qtopt.load import saved_env_config
+from rcan.qtopt.observation import run_domain
+from rcan.qtopt.train import TrainPolicyConfig, load_run_config, train_policy
+from rcan.sim.domain import domain_name, load_domain
 from rcan.transfer.episodes import ActorController, load_policy, play
 from rcan.transfer.layout import PolicyFolder
 from rcan.transfer.table import (
@@ -118,39 +114,12 @@ class Table1Config:
     """Episodes recorded as GIFs per pictured policy in the report."""
 
 
-def domain_name(domain: str) -> str:
-    """Folder-safe name of a domain given by name or file: ``target``, ``mybin``."""
-    return Path(str(domain)).stem
-
-
 def default_table(config: Table1Config) -> Path:
     """The table JSON path for ``config``."""
     if config.table is not None:
         return Path(config.table)
     name = domain_name(config.target_domain)
     return Path("results") / ("table1.json" if name == "target" else f"table1_{name}.json")
-
-
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-    }
-
-
-def run_config(run: Path) -> TrainPolicyConfig:
-    """The TrainPolicyConfig a train-policy run was made with (its config.json)."""
-    folder = run if (run / "config.json").is_file() else run / "checkpoint"
-    saved = load_json(folder, "config")
-    names = {f.name for f in dataclasses.fields(TrainPolicyConfig)}
-    return from_dict(TrainPolicyConfig, {k: v for k, v in saved.items() if k in names},
-                     f"{folder}/config.json")
 
 
 def trained_grasps(run: Path) -> int:
@@ -246,8 +215,8 @@ class Table1:
         sim_run = self.given[row] or self.train_sim(row)
         if sim_run is None:
             return None
-        sim_config = run_config(sim_run)
-        own_domain = sim_config.domain or DEFAULT_DOMAIN[sim_config.obs]
+        sim_config = load_run_config(sim_run)
+        own_domain = run_domain(sim_config.obs, sim_config.domain)
         base = self.out / row / self.target_dir
         meta: dict[str, Any] = {
             "sim_run": str(sim_run), "given": self.given[row] is not None,
@@ -268,7 +237,7 @@ class Table1:
             if not (stage / "metrics.json").is_file() and not (stage / "policy").is_dir():
                 if not self.finetune_to(f"{row}/{self.target_dir}/finetune", finetune, budget):
                     return None
-                snapshot(finetune.out, stage / "policy")
+                copy_policy(finetune.out, stage / "policy")
             cells[column] = self.evaluate(f"{row}/{self.target_dir}/{column}", stage,
                                           stage / "policy", self.target, meta)
         curve = Path(finetune.out) / "curve.json"
@@ -345,7 +314,7 @@ class Table1:
         else:
             start = time.perf_counter()
             actor, policy_config = load_policy(policy, seed=self.config.train.seed)
-            env = policy_env(policy_config, domain, self.config.eval_objects)
+            env = saved_env_config(policy_config, domain, self.config.eval_objects)
             played = play(ActorController(actor, f"{key}"), env, self.config.eval_episodes,
                           self.config.eval_seed)
             seconds = time.perf_counter() - start
@@ -380,21 +349,13 @@ class Table1:
         }
 
 
-def snapshot(run: Path, folder: Path) -> Path:
+def copy_policy(run: Path, folder: Path) -> Path:
     """Copy a train-policy run's current policy (config, online weights, state) to
     ``folder``, atomically: a loadable policy folder fixed at this point of training."""
     source = run / "checkpoint"
-    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_folder(folder) as tmp:
         for name in ("config.json", "online.safetensors", "state.json"):
             shutil.copy2(source / name, tmp / name)
-        tmp.rename(folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return folder
 
 

@@ -29,18 +29,15 @@ import numpy as np
 import torch
 
 from rcan.common.errors import RcanError
-from rcan.qtopt.actor import QTOptActor
-from rcan.qtopt.load import policy_env
-from rcan.sim.env import EnvConfig, GraspEnv
+from rcan.qtopt.load import saved_env_config
+from rcan.sim.domain import domain_name
 from rcan.transfer.document import ReportFolder
 from rcan.transfer.episodes import (
     ActorController,
-    RecordedEpisode,
     load_policy,
     play,
-    write_gif,
 )
-from rcan.transfer.qmap import plot_q_maps, q_map
+from rcan.transfer.pictures import add_gifs, add_q_maps, add_translations, first_observation
 from rcan.transfer.table import (
     ROWS,
     SIM,
@@ -198,48 +195,6 @@ def plot_curves(table: dict[str, Any], meta: dict[str, Any], grasps: dict[str, i
     return path
 
 
-def add_translations(doc: ReportFolder, translator: Path, domain: str, samples: int, seed: int,
-                     name: str = "translations.png") -> None:
-    """A grid of target states: input | G(x) | true canonical | G's mask | G's depth."""
-    from rcan.sim.show import ShowConfig, sample_frames, write_grid
-    from rcan.translator import Translator
-    from rcan.translator.visualize import translation_rows
-
-    t = Translator.from_checkpoint(translator)
-    frames = sample_frames(ShowConfig(domain=domain, objects="test", samples=samples,
-                                      seed=seed))
-    write_grid(translation_rows(t, frames), doc.file(name))
-    doc.image(name, f"Translations in `{Path(domain).stem}` (held-out objects): input | "
-                    "G(x) | true canonical | G's mask | G's depth")
-
-
-def add_gifs(doc: ReportFolder, label: str, stem: str, episodes: list[RecordedEpisode]) -> None:
-    """One GIF per recorded episode."""
-    for k, episode in enumerate(episodes):
-        name = f"{stem}_{k}.gif"
-        write_gif(episode, doc.file(name))
-        outcome = "success" if episode.success else "failure"
-        q = "; Q of each chosen action below the frames" if episode.q_values else ""
-        doc.image(name, f"{label}, episode {k} ({outcome}{q})")
-
-
-def add_q_maps(doc: ReportFolder, obs: dict[str, np.ndarray],
-               policies: list[tuple[str, QTOptActor, float]], grid: int,
-               name: str = "q_map.png") -> None:
-    """Q(s, a) over (dx, dy) for one observation, one panel per policy."""
-    images = [("camera image", obs["image"])]
-    first = policies[0][1]
-    if first.encoder.mode == "rcan":
-        images.append(("G(x)", first.encoder(obs["image"][None])[0, ..., :3]))
-    maps = [(label, q_map(actor, obs, grid, metres)) for label, actor, metres in policies]
-    plot_q_maps(images, maps, doc.file(name))
-    best = "; ".join(f"{label}: best move ({100 * m.best[0]:+.1f}, {100 * m.best[1]:+.1f}) cm"
-                     for label, m in maps)
-    doc.image(name, f"Q(s, a) for one target image over horizontal moves (dz down, gripper "
-                    f"open, no terminate), star at the highest Q; {best}. Gripper at "
-                    f"{float(obs['height'][0]) * 100:.1f} cm above the tray bottom.")
-
-
 def _policy_pictures(doc: ReportFolder, config: ReportConfig, meta: dict[str, Any],
                      grasps: dict[str, int | None]) -> None:
     rows = meta.get("rows", {})
@@ -261,18 +216,18 @@ def _policy_pictures(doc: ReportFolder, config: ReportConfig, meta: dict[str, An
         return
     domain = meta.get("target_domain", "target")
     objects = meta.get("eval_objects", "test")
-    doc.heading(f"The {row} policy in `{Path(domain).stem}`")
+    doc.heading(f"The {row} policy in `{domain_name(domain)}`")
     policies = []
     first_obs: dict[str, np.ndarray] | None = None
     for label, folder in found:
         actor, policy_config = load_policy(folder, seed=0)
-        env = policy_env(policy_config, domain, objects)
+        env = saved_env_config(policy_config, domain, objects)
         policies.append((f"{row}, {label}", actor, env.max_translation))
         if config.gif_episodes > 0:
             played = play(ActorController(actor, f"{row} {label}"), env, config.gif_episodes,
                           config.seed, record=config.gif_episodes)
             stem = "zero_shot" if label == "zero-shot" else "finetuned"
-            add_gifs(doc, f"{row}, {label}, in {Path(domain).stem}", f"episode_{row}_{stem}",
+            add_gifs(doc, f"{row}, {label}, in {domain_name(domain)}", f"episode_{row}_{stem}",
                      played.recorded)
             if first_obs is None:
                 first_obs = played.recorded[0].first_observation
@@ -300,7 +255,7 @@ def build_report(config: ReportConfig) -> Path:
     with ReportFolder(out, "Transfer: the results table") as doc:
         doc.paragraph(
             f"Grasp success of three simulated QT-Opt policies on held-out objects: in their "
-            f"own training domain (sim), zero-shot in the target domain `{Path(domain).stem}` "
+            f"own training domain (sim), zero-shot in the target domain `{domain_name(domain)}` "
             "(our simulated stand-in for reality), and after joint finetuning there on "
             "on-policy target grasps. Cells: success [95% Wilson interval] n=episodes, from "
             f"`{table_path}`.")
@@ -326,17 +281,6 @@ def build_report(config: ReportConfig) -> Path:
         _policy_pictures(doc, config, meta, grasps)
         _provenance(doc, meta)
     return out
-
-
-def first_observation(env_config: EnvConfig, seed: int) -> dict[str, np.ndarray]:
-    """The first observation of the episode ``seed`` (what the Q heat map is drawn for when
-    no episode is recorded)."""
-    env = GraspEnv(env_config)
-    try:
-        obs, _ = env.reset(seed=seed)
-    finally:
-        env.close()
-    return obs
 
 
 def _translator(meta: dict[str, Any]) -> Path | None:

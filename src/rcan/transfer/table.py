@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rcan.common.errors import RcanError
+from rcan.common.stats import RATE_KEYS, rate_fields
 
 ROWS = ("canonical", "randomized", "rcan")
 """The rows in display order: what the simulated policy sees (rcan.qtopt.observation)."""
@@ -29,7 +30,7 @@ SIM = "sim"
 """Column: success in the row's own simulated training domain."""
 ZERO_SHOT = "target_0"
 """Column: success in the target domain before any target grasp."""
-CELL_KEYS = ("success", "ci_low", "ci_high", "episodes")
+CELL_KEYS = RATE_KEYS
 """The fields of every cell, in order."""
 
 
@@ -87,12 +88,7 @@ def column_grasps(budgets: Sequence[int]) -> dict[str, int | None]:
 
 def make_cell(result: dict[str, Any]) -> dict[str, Any]:
     """The four cell fields of an evaluation result, nothing else."""
-    return {
-        "success": float(result["success"]),
-        "ci_low": float(result["ci_low"]),
-        "ci_high": float(result["ci_high"]),
-        "episodes": int(result["episodes"]),
-    }
+    return rate_fields(result)
 
 
 def check_table(data: Any, where: str) -> dict[str, dict[str, dict[str, Any]]]:

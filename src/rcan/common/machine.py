@@ -1,0 +1,27 @@
+"""What a figure was measured on, recorded beside it."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+import torch
+
+
+def machine() -> dict[str, Any]:
+    """Platform, CPU count, Python and PyTorch versions, and PyTorch's thread count now."""
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def machine_summary() -> str:
+    """One line for a results file: architecture and CPU count."""
+    return f"{platform.machine()}, {os.cpu_count()} CPUs"
