@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from rcan.qtopt.batch import scalars_to_tensor
+from rcan.qtopt.batch import images_to_tensor, scalars_to_tensor
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
 from rcan.qtopt.ensemble import ActingQ
 from rcan.qtopt.observation import ObservationEncoder
-from rcan.qtopt.policy import cem_argmax
+from rcan.qtopt.policy import greedy_actions
 from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE, GraspEnv
 from rcan.sim.policies import ScriptedExplorer
 
@@ -91,11 +91,10 @@ class QTOptActor:
     def greedy(self, images: np.ndarray, gripper_closed: np.ndarray, height: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
         """CEM argmax actions (N, 7) and their Q (N,) for encoded images (N, H, W, C)."""
-        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-        features = self.network.encode(x)
-        scalars = scalars_to_tensor(gripper_closed, height)
-        actions, logits = cem_argmax(self.network, features, scalars, self.cem, self.generator)
-        return actions.numpy().astype(np.float32), torch.sigmoid(logits).numpy()
+        actions, q = greedy_actions(self.network, images_to_tensor(images),
+                                    scalars_to_tensor(gripper_closed, height), self.cem,
+                                    self.generator)
+        return actions.numpy().astype(np.float32), q.numpy()
 
     def random_action(self) -> np.ndarray:
         """A uniformly random move, gripper command, and a rarely set terminate bit."""

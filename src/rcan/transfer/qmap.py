@@ -19,7 +19,7 @@ import torch
 from rcan.common.errors import RcanError
 from rcan.common.io import atomic_path
 from rcan.qtopt.actor import QTOptActor
-from rcan.qtopt.batch import scalars_to_tensor
+from rcan.qtopt.batch import images_to_tensor, scalars_to_tensor
 from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE
 
 DOWN = -1.0
@@ -62,9 +62,7 @@ def q_map(actor: QTOptActor, obs: dict[str, np.ndarray], size: int = 25,
     """Q(s, a) for the observation ``obs`` (image, gripper_closed, height) over a
     ``size`` x ``size`` grid of (dx, dy) actions."""
     steps, actions = grid_actions(size)
-    encoded = actor.encoder(np.asarray(obs["image"])[None])
-    images = torch.from_numpy(np.ascontiguousarray(encoded)).permute(0, 3, 1, 2)
-    features = actor.network.encode(images)
+    features = actor.network.encode(images_to_tensor(actor.encoder.from_obs(obs)[None]))
     scalars = scalars_to_tensor(obs["gripper_closed"], obs["height"])
     logits = actor.network.q_logits(features, scalars, torch.from_numpy(actions)[None])
     q = torch.sigmoid(logits).reshape(size, size).numpy()
