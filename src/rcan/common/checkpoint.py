@@ -71,6 +71,15 @@ def load_tensors(folder: str | os.PathLike[str], name: str) -> dict[str, torch.T
     return load_file(str(path))
 
 
+def load_weights(module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: str) -> None:
+    """``module.load_state_dict(tensors)``; weights of another shape raise a one-line
+    RcanError, ``where`` followed by PyTorch's first line in parentheses."""
+    try:
+        module.load_state_dict(tensors)
+    except RuntimeError as err:
+        raise RcanError(f"{where} ({str(err).splitlines()[0]})") from None
+
+
 def load_json(folder: str | os.PathLike[str], name: str) -> dict[str, Any]:
     """``<folder>/<name>.json`` as a dict (RcanError if missing or malformed)."""
     path = Path(folder) / f"{name}.json"

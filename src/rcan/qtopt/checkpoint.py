@@ -20,6 +20,7 @@ from rcan.common.checkpoint import (
     load_json,
     load_optimizer_tensors,
     load_tensors,
+    load_weights,
     save_checkpoint,
 )
 from rcan.common.errors import RcanError
@@ -97,13 +98,8 @@ def load_qtopt(
         (TARGET_POLYAK, targets.polyak),
         (TARGET_LAGGED, targets.lagged),
     ):
-        try:
-            module.load_state_dict(load_tensors(folder, name))
-        except RuntimeError as err:
-            first = str(err).splitlines()[0]
-            raise RcanError(
-                f"checkpoint {folder}: {name} does not fit the network ({first})"
-            ) from None
+        load_weights(module, load_tensors(folder, name),
+                     f"checkpoint {folder}: {name} does not fit the network")
     load_optimizer_tensors(learner.optimizer, load_tensors(folder, OPTIMIZER))
     state = load_json(folder, "state")
     learner.steps = int(state.get("learner_steps", 0))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from rcan.common.checkpoint import load_json, load_tensors
+from rcan.common.checkpoint import load_json, load_tensors, load_weights
 from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.qtopt.actor import QTOptActor
@@ -93,11 +93,8 @@ def _load_network(path: Path, config: QNetworkConfig, name: str,
                   shown: str | os.PathLike[str]) -> QNetwork:
     """One Q-network of the given shape with the weights ``path/name.safetensors``."""
     network = QNetwork(config)
-    try:
-        network.load_state_dict(load_tensors(path, name))
-    except RuntimeError as err:
-        raise RcanError(f"policy checkpoint {shown}: weights do not fit "
-                        f"({str(err).splitlines()[0]})") from None
+    load_weights(network, load_tensors(path, name),
+                 f"policy checkpoint {shown}: weights do not fit")
     return network
 
 

@@ -14,10 +14,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from rcan.common.checkpoint import load_json, load_tensors
+from rcan.common.checkpoint import load_json, load_tensors, load_weights
 from rcan.common.errors import RcanError
 from rcan.qtopt.augment import IMAGE_FIELDS
 from rcan.qtopt.bellman import TargetNetworks
+from rcan.qtopt.checkpoint import ONLINE, TARGET_LAGGED, TARGET_POLYAK
 from rcan.qtopt.learner import QLearner
 from rcan.qtopt.networks import QNetwork
 from rcan.qtopt.replay import MixedReplay
@@ -90,16 +91,13 @@ def warm_start(config: TrainPolicyConfig, learner: QLearner, targets: TargetNetw
     folder, saved = init_source(config)
     source = Path(str(config.init_from))
     widen = config.obs != saved.get("obs")
-    for name, module in (("online", learner.network), ("target_polyak", targets.polyak),
-                         ("target_lagged", targets.lagged)):
+    for name, module in ((ONLINE, learner.network), (TARGET_POLYAK, targets.polyak),
+                         (TARGET_LAGGED, targets.lagged)):
         tensors = load_tensors(folder, name)
         if widen:
             tensors = widen_inputs(tensors, module, WIDEN_FROM[saved["obs"]])
-        try:
-            module.load_state_dict(tensors)
-        except RuntimeError as err:
-            raise RcanError(f"--init-from {source}: {name} does not fit this run's network "
-                            f"({str(err).splitlines()[0]})") from None
+        load_weights(module, tensors, f"--init-from {source}: {name} does not fit this run's "
+                                      "network")
     if widen and not config.canonical_replay_as_rcan:
         return
     previous = MixedReplay.load(folder / "replay.h5")
