@@ -169,6 +169,42 @@ def _publish_run(args: Sequence[str]) -> None:
     print(json.dumps(publish_run(config.run, config.out), indent=2))
 
 
+@dataclass
+class CompareCurvesConfig:
+    """Settings of ``rcan compare-curves``."""
+
+    runs: tyro.conf.Positional[tuple[Path, ...]]
+    """Two or more train-policy runs or published results folders (each with curve.json)."""
+    out: Path
+    """Folder to write compare.json and compare.png to."""
+    labels: tuple[str, ...] = ()
+    """A name per run, in order (default: the folder names)."""
+
+
+def _compare_curves(args: Sequence[str]) -> None:
+    from rcan.common.io import write_json
+    from rcan.qtopt.curve import compare_curves, comparison_table, plot_comparison, read_curve
+
+    config = tyro.cli(CompareCurvesConfig, args=args, prog="rcan compare-curves")
+    labels = list(config.labels) or [run.name for run in config.runs]
+    if len(labels) != len(config.runs) or len(set(labels)) != len(labels):
+        raise RcanError(f"--labels: expected {len(config.runs)} distinct names, one per run, "
+                        f"got {labels}")
+    summary = compare_curves({label: read_curve(run)
+                              for label, run in zip(labels, config.runs, strict=True)})
+    summary = {"command": "rcan compare-curves " + " ".join(args),
+               "runs": {label: str(run) for label, run in zip(labels, config.runs, strict=True)},
+               **summary}
+    write_json(config.out / "compare.json", summary)
+    plot_comparison(summary, config.out / "compare.png")
+    print(comparison_table(summary))
+    for label, rate in summary["pooled_over_points"].items():
+        print(f"{label}: pooled over {len(summary['points'])} points "
+              f"{100 * rate['success']:.1f}% [{100 * rate['ci_low']:.1f}, "
+              f"{100 * rate['ci_high']:.1f}]")
+    print(f"wrote {config.out / 'compare.json'} and {config.out / 'compare.png'}")
+
+
 def _export(args: Sequence[str]) -> None:
     from rcan.transfer.export import ExportConfig, export
 
@@ -280,6 +316,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
     "select-snapshot": (_select_snapshot,
                         "choose a run's best curve point on validation episodes"),
     "publish-run": (_publish_run, "copy a run's curve, latest metrics and network to results/"),
+    "compare-curves": (_compare_curves, "learning curves of several runs side by side"),
     "save-policy": (_save_policy, "a trained run as a self-contained policy folder (safetensors)"),
     "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),
     "experiment": (_experiment, "RCAN's transfer table: 'rcan experiment table1|report'"),

@@ -1,11 +1,18 @@
-"""A run's learning curve on disk: the JSON points and a PNG of success with its 95% band."""
+"""Learning curves on disk: a run's JSON points and PNG, and several runs side by side
+(``rcan compare-curves``)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rcan.common.io import write_json
+from rcan.common.errors import RcanError
+from rcan.common.io import atomic_path, write_json
+from rcan.common.stats import RATE_KEYS, rate_fields, wilson
 
 
 def write_curve(out: Path, curve: list[dict[str, Any]], name: str = "curve", x: str = "grasps",
@@ -30,3 +37,84 @@ def write_curve(out: Path, curve: list[dict[str, Any]], name: str = "curve", x: 
     fig.savefig(tmp, format="png")
     plt.close(fig)
     tmp.replace(out / f"{name}.png")
+
+
+def read_curve(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """``FOLDER/curve.json`` of a train-policy run or of a published results folder."""
+    path = Path(folder) / "curve.json"
+    if not path.is_file():
+        raise RcanError(f"{folder}: no curve.json (expected a train-policy run or a folder "
+                        "written by rcan publish-run)")
+    try:
+        points = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise RcanError(f"{path} is malformed ({err.msg})") from None
+    needed = ("grasps", *RATE_KEYS)
+    if not isinstance(points, list) or not all(
+            isinstance(p, dict) and all(k in p for k in needed) for p in points):
+        raise RcanError(f"{path}: expected a list of points with the fields {list(needed)}")
+    return points
+
+
+def compare_curves(curves: Mapping[str, Sequence[dict[str, Any]]]) -> dict[str, Any]:
+    """Learning curves side by side at the grasp counts all of them evaluated: each curve's
+    success there, and each curve pooled over those points with a Wilson interval.
+
+    The pooled interval treats the evaluations as independent; they are successive policies
+    of one run on the same episodes, so it summarises a curve rather than testing it."""
+    if len(curves) < 2:
+        raise RcanError(f"compare at least two curves, got {len(curves)}")
+    by_grasps = {label: {int(p["grasps"]): p for p in curve} for label, curve in curves.items()}
+    common = sorted(set.intersection(*(set(c) for c in by_grasps.values())))
+    if not common:
+        raise RcanError(f"the curves of {list(curves)} share no grasp count")
+    points = [{"grasps": g, **{label: rate_fields(c[g]) for label, c in by_grasps.items()}}
+              for g in common]
+    pooled = {}
+    for label, c in by_grasps.items():
+        wins = sum(round(c[g]["success"] * c[g]["episodes"]) for g in common)
+        episodes = sum(int(c[g]["episodes"]) for g in common)
+        pooled[label] = rate_fields(dataclasses.asdict(wilson(wins, episodes)))
+    return {"points": points, "pooled_over_points": pooled}
+
+
+def comparison_table(summary: dict[str, Any], labels: Mapping[str, str] | None = None) -> str:
+    """Markdown: one column per common grasp count, one row per curve (``labels`` renames
+    the curves' keys)."""
+    points = summary["points"]
+    keys = list(summary["pooled_over_points"])
+    lines = ["| grasps | " + " | ".join(f"{p['grasps']:,}" for p in points) + " |",
+             "|---|" + "---|" * len(points)]
+    for key in keys:
+        name = (labels or {}).get(key, key)
+        lines.append(f"| {name} | "
+                     + " | ".join(f"{100 * p[key]['success']:.0f}%" for p in points) + " |")
+    return "\n".join(lines)
+
+
+def plot_comparison(summary: dict[str, Any], path: str | os.PathLike[str],
+                    labels: Mapping[str, str] | None = None) -> Path:
+    """A PNG of every curve's success at the common points, with its 95% band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.4), dpi=120)
+    grasps = [p["grasps"] for p in summary["points"]]
+    for key in summary["pooled_over_points"]:
+        ax.plot(grasps, [p[key]["success"] for p in summary["points"]], marker="o",
+                label=(labels or {}).get(key, key))
+        ax.fill_between(grasps, [p[key]["ci_low"] for p in summary["points"]],
+                        [p[key]["ci_high"] for p in summary["points"]], alpha=0.2)
+    ax.set_xlabel("simulated grasps")
+    ax.set_ylabel("success, held-out objects")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    out = Path(path)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return out
