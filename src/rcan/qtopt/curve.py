@@ -28,15 +28,22 @@ def write_curve(out: Path, curve: list[dict[str, Any]], name: str = "curve", x: 
     g = [c[x] for c in curve]
     ax.plot(g, [c["success"] for c in curve], marker="o")
     ax.fill_between(g, [c["ci_low"] for c in curve], [c["ci_high"] for c in curve], alpha=0.25)
+    _save(fig, ax, xlabel, out / f"{name}.png")
+
+
+def _save(fig: Any, ax: Any, xlabel: str, path: Path) -> None:
+    """Label a success-vs-x plot the one way every curve here is drawn, and save it
+    atomically."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel("success, held-out objects")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = out / f".{name}.png.tmp"
-    fig.savefig(tmp, format="png")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    import matplotlib.pyplot as plt
+
     plt.close(fig)
-    tmp.replace(out / f"{name}.png")
 
 
 def read_curve(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -107,14 +114,7 @@ def plot_comparison(summary: dict[str, Any], path: str | os.PathLike[str],
                 label=(labels or {}).get(key, key))
         ax.fill_between(grasps, [p[key]["ci_low"] for p in summary["points"]],
                         [p[key]["ci_high"] for p in summary["points"]], alpha=0.2)
-    ax.set_xlabel("simulated grasps")
-    ax.set_ylabel("success, held-out objects")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
-    fig.tight_layout()
     out = Path(path)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    _save(fig, ax, "simulated grasps", out)
     return out
