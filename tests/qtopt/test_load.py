@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from rcan.common.errors import RcanError
 from rcan.qtopt.load import translator_source
 
 RCAN = {"obs": "rcan", "translator": "runs/recorded"}
@@ -25,10 +28,20 @@ def test_bundled_inside_the_checkpoint_of_a_run_folder(tmp_path: Path) -> None:
 
 
 def test_recorded_path_last(tmp_path: Path) -> None:
-    assert translator_source(tmp_path, RCAN) == "runs/recorded"
-    assert translator_source(tmp_path, {"obs": "rcan"}) is None
+    recorded = tmp_path / "recorded"
+    recorded.mkdir()
+    config = {"obs": "rcan", "translator": str(recorded)}
+    assert translator_source(tmp_path / "policy", config) == str(recorded)
+
+
+def test_no_translator_anywhere_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RcanError, match="needs a translator"):
+        translator_source(tmp_path, {"obs": "rcan"})
+    with pytest.raises(RcanError, match=r"'runs/recorded' \(config.json\) is not a folder"):
+        translator_source(tmp_path, RCAN)
 
 
 def test_other_modes_use_none(tmp_path: Path) -> None:
     (tmp_path / "translator").mkdir()
     assert translator_source(tmp_path, {"obs": "canonical"}) is None
+    assert translator_source(tmp_path, {"obs": "canonical"}, "ignored") is None

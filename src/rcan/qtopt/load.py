@@ -66,8 +66,7 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
         from rcan.translator import Translator
 
         source = translator_source(folder, config, translator)
-        if not source:
-            raise RcanError(f"policy checkpoint {folder} needs a translator (--translator)")
+        assert source is not None  # an rcan policy's lookup finds one or raises
         t = Translator.from_checkpoint(source)
     cem = from_dict(CEMConfig, config.get("act_cem", {}), f"{path}/config.json", "act_cem")
     encoder = (ObservationEncoder(mode, t) if perfect_classes is None
@@ -102,7 +101,9 @@ def translator_source(folder: str | os.PathLike[str], config: dict[str, Any],
                       override: str | os.PathLike[str] | None = None) -> str | None:
     """Where an rcan policy's translator is: ``override``; else a ``translator/`` folder inside
     the policy (or its checkpoint) folder, as a self-contained policy keeps it; else the path
-    train-policy recorded. None for other observation modes or when there is none."""
+    train-policy recorded, which must then be a folder. None for other observation modes (an
+    ``override`` is then ignored). The one place this order is decided
+    (``rcan.transfer.layout`` documents it for users)."""
     if config.get("obs") != "rcan":
         return None
     if override:
@@ -111,7 +112,14 @@ def translator_source(folder: str | os.PathLike[str], config: dict[str, Any],
     for place in (given, given / "checkpoint"):
         if (place / "translator").is_dir():
             return str(place / "translator")
-    return config.get("translator") or None
+    recorded = config.get("translator")
+    hint = f"pass one (--translator, or translator= in Python), or put it in {given / 'translator'}"
+    if not recorded:
+        raise RcanError(f"policy {folder} needs a translator: {hint}")
+    if not Path(recorded).is_dir():
+        raise RcanError(f"policy {folder}: its translator {recorded!r} (config.json) is not a "
+                        f"folder; {hint}")
+    return str(recorded)
 
 
 def training_domain(config: dict[str, Any]) -> str:

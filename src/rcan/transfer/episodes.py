@@ -169,10 +169,8 @@ def load_policy(folder: str | os.PathLike[str], translator: str | os.PathLike[st
     """The greedy actor of any policy folder (a train-policy run, its checkpoint, a
     GraspPolicy.save_pretrained folder), and that folder's config.json. ``translator``
     overrides an rcan policy's own and is ignored by the others."""
-    found = PolicyFolder.find(folder)
-    source = found.translator(translator if found.obs == "rcan" else None)
-    actor, config = load_actor(found.checkpoint, str(source) if source else None, seed=seed)
-    return actor, config
+    PolicyFolder.find(folder)  # refuses pickles and incomplete folders with a clear message
+    return load_actor(folder, str(translator) if translator else None, seed=seed)
 
 
 def episode_frames(episode: RecordedEpisode, scale: int = 3) -> list[np.ndarray]:

@@ -36,6 +36,7 @@ from typing import Any
 from rcan.common.checkpoint import load_json
 from rcan.common.errors import RcanError
 from rcan.common.io import atomic_folder
+from rcan.qtopt.load import translator_source
 from rcan.sim.env import EnvConfig
 
 WEIGHTS = "online"
@@ -87,20 +88,9 @@ class PolicyFolder:
                 raise RcanError(f"policy {self.given} has obs {self.obs!r} and uses no "
                                 "translator")
             return None
-        if override is not None:
-            return Path(override)
-        for folder in (self.given, self.checkpoint):
-            if (folder / TRANSLATOR_DIR).is_dir():
-                return folder / TRANSLATOR_DIR
-        recorded = self.config.get("translator")
-        if not recorded:
-            raise RcanError(f"policy {self.given} needs a translator: pass translator=, or put "
-                            f"it in {self.given / TRANSLATOR_DIR}")
-        if not Path(recorded).is_dir():
-            raise RcanError(f"policy {self.given}: its translator {recorded!r} (config.json) is "
-                            f"not a folder; pass translator=, or put it in "
-                            f"{self.given / TRANSLATOR_DIR}")
-        return Path(recorded)
+        source = translator_source(self.given, self.config, override)
+        assert source is not None  # an rcan policy's lookup finds one or raises
+        return Path(source)
 
     def action_scales(self) -> tuple[float, float]:
         """(max_translation metres, max_rotation radians) per unit of action."""
