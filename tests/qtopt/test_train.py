@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from rcan.common.checkpoint import save_checkpoint
 from rcan.common.errors import RcanError
-from rcan.qtopt.actor import QTOptActor
+from rcan.qtopt.actor import ExplorationConfig, QTOptActor
 from rcan.qtopt.cem import CEMConfig
 from rcan.qtopt.evaluate import EvaluateConfig, evaluate
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
@@ -51,6 +51,35 @@ def test_actor_episode_has_replay_layout(mode: str, translator: Path) -> None:
     assert episode.transitions["image"].shape == (n, 64, 64, encoder.channels)
     assert episode.transitions["action"].shape == (n, 7)
     assert episode.transitions["done"][-1] == 1.0 and episode.transitions["done"][:-1].sum() == 0
+
+
+@pytest.mark.parametrize("explorer", ["random", "aimed"])
+def test_scripted_episodes_use_the_configured_explorer(
+    explorer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rcan.qtopt.actor as actor_module
+    from rcan.sim.policies import EXPLORERS
+
+    played: list[str] = []
+
+    def recording(name: str) -> type:
+        class Recording(EXPLORERS[name]):  # type: ignore[misc,valid-type]
+            def reset(self, env: GraspEnv, rng: np.random.Generator) -> None:
+                played.append(name)
+                super().reset(env, rng)
+        return Recording
+
+    monkeypatch.setattr(actor_module, "EXPLORERS", {k: recording(k) for k in EXPLORERS})
+    encoder = ObservationEncoder("canonical")
+    net = QNetwork(QNetworkConfig(channels=8, hidden=16, image_height=16, image_width=16))
+    actor = QTOptActor(net, encoder, FAST_CEM, ExplorationConfig(explorer=explorer), seed=0)
+    env = GraspEnv(EnvConfig(domain="canonical", image_height=16, image_width=16, max_steps=4))
+    try:
+        actor.run_episode(env, seed=0, scripted_only=True)
+        actor.run_episode(env, explore=False)  # greedy: no explorer at all
+    finally:
+        env.close()
+    assert played == [explorer]
 
 
 def test_rcan_needs_a_translator() -> None:

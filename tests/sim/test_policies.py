@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from rcan.sim.env import ACTION_DIM, EnvConfig, GraspEnv
-from rcan.sim.policies import OraclePolicy, ScriptedExplorer, StraightDown, run_episode
+from rcan.sim.policies import (
+    AimedExplorer,
+    OraclePolicy,
+    ScriptedExplorer,
+    StraightDown,
+    run_episode,
+)
 from rcan.sim.world import WorldConfig
 
 
@@ -58,7 +64,7 @@ def test_explorer_succeeds_sometimes(train_objects_env: GraspEnv) -> None:
 
 def test_run_episode_is_consistent(train_objects_env: GraspEnv) -> None:
     env = train_objects_env
-    for policy in (ScriptedExplorer(), OraclePolicy(), StraightDown()):
+    for policy in (ScriptedExplorer(), OraclePolicy(), StraightDown(), AimedExplorer()):
         success, steps, seen = run_episode(env, policy, seed=4)
         assert isinstance(success, bool)
         assert steps == env.steps == len(seen) - 1
@@ -131,3 +137,23 @@ def test_straight_down_never_aims(train_objects_env: GraspEnv) -> None:
     assert terminated and min(heights) < 0.05
     np.testing.assert_allclose(env.gripper_target()[:2], start, atol=1e-4)
 
+
+
+def test_aimed_explorer_aims_near_objects(train_objects_env: GraspEnv) -> None:
+    env = train_objects_env
+    env.reset(seed=7)
+    rng = np.random.default_rng(0)
+    uids = {o.uid for o in env.world.objects}
+    exact = AimedExplorer(noise=0.0)
+    exact.reset(env, rng)
+    assert exact.target_uid in uids
+    np.testing.assert_allclose(exact.goal_xy, exact._centre(env, exact.target_uid))
+    chosen, offsets = set(), []
+    for _ in range(60):
+        noisy = AimedExplorer(noise=0.02)
+        noisy.reset(env, rng)
+        chosen.add(noisy.target_uid)
+        offsets.append(noisy.goal_xy - noisy._centre(env, noisy.target_uid))
+    assert chosen == uids, "every object gets aimed at"
+    spread = float(np.std(offsets))
+    assert 0.013 < spread < 0.027, spread

@@ -21,7 +21,7 @@ from rcan.qtopt.networks import QNetworkConfig
 from rcan.qtopt.train import TrainPolicyConfig
 from rcan.sim.domain import BUILTIN_DIR
 from rcan.transfer import episodes, experiment
-from rcan.transfer.experiment import Table1Config, run_table1
+from rcan.transfer.experiment import Table1, Table1Config, run_table1
 
 FAST_CEM = CEMConfig(samples=8, elites=2, iterations=1)
 COLUMNS = ["sim", "target_0", "target_2", "target_4"]
@@ -97,6 +97,15 @@ def test_finetuning_continues_from_the_smaller_budget(done: Path) -> None:
     sim = load_file(str(done / "runs" / "rcan" / "sim" / "checkpoint" / "online.safetensors"))
     assert any(not torch.equal(w2[k], w4[k]) for k in w2)
     assert any(not torch.equal(w2[k], sim[k]) for k in w2)
+
+
+def test_finetuning_never_explores_with_object_poses(tmp_path: Path,
+                                                   translator_dir: Path) -> None:
+    config = tiny_config(tmp_path, translator_dir)
+    config.train.exploration.explorer = "aimed"  # fine in simulation
+    finetune = Table1(config).finetune_config(tmp_path / "sim", config.train, tmp_path / "ft")
+    assert finetune.exploration.explorer == "random"  # the target stands in for a real robot
+    assert config.train.exploration.explorer == "aimed"
 
 
 def test_metadata_records_how_it_was_made(done: Path) -> None:

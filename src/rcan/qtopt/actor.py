@@ -9,6 +9,7 @@ single process and a distributed run feed the same actor class.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import torch
@@ -19,7 +20,7 @@ from rcan.qtopt.ensemble import ActingQ
 from rcan.qtopt.observation import ObservationEncoder
 from rcan.qtopt.policy import greedy_actions
 from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE, GraspEnv
-from rcan.sim.policies import ScriptedExplorer
+from rcan.sim.policies import EXPLORERS, Policy
 
 
 @dataclass
@@ -33,6 +34,10 @@ class ExplorationConfig:
     after a couple of steps)."""
     scripted_fraction: float = 0.1
     """Fraction of collected episodes played by the scripted explorer instead."""
+    explorer: Literal["random", "aimed"] = "random"
+    """Scripted explorer of the bootstrap and of scripted episodes: 'random' (a random point
+    over the tray, QT-Opt's) or 'aimed' (noisy grasps at objects from the simulator's object
+    poses: simulated training only; rcan.sim.policies.AimedExplorer)."""
     scripted_terminate: float = 0.02
     """Chance per scripted step of also asking to terminate."""
     scripted_gripper_noise: float = 0.05
@@ -121,10 +126,10 @@ class QTOptActor:
         """Reset ``env`` and play one episode; returns its transitions. ``scripted_only``: the
         scripted explorer plays it (the bootstrap), whatever ``scripted_fraction`` says."""
         obs, _ = env.reset(seed=seed)
-        scripted = None
+        scripted: Policy | None = None
         fraction = 1.0 if scripted_only else self.exploration.scripted_fraction
         if explore and self.rng.random() < fraction:
-            scripted = ScriptedExplorer()
+            scripted = EXPLORERS[self.exploration.explorer]()
             scripted.reset(env, self.rng)
         rows: dict[str, list[np.ndarray]] = {}
         image = self.encoder.from_obs(obs)

@@ -4,6 +4,8 @@
   over the tray, descend, close, lift. It succeeds on a minority of episodes (15-40%).
 * :class:`OraclePolicy` reads object poses from the simulator and grasps the easiest one: the
   ceiling of what the physics allows, used to check the world is graspable at all.
+* :class:`AimedExplorer` also reads object poses, but only to explore near objects: a random
+  object's centre plus noise. Simulation-only off-policy data (no real robot knows the poses).
 
 Both act only through the environment's action interface, so their episodes are ordinary
 training data.
@@ -181,6 +183,45 @@ class OraclePolicy(_GraspScript):
         candidates = [yaw - np.pi, yaw, yaw + np.pi]
         allowed = [c for c in candidates if abs(c) <= np.pi]
         return float(min(allowed, key=lambda c: abs(c - current)))
+
+
+class AimedExplorer(OraclePolicy):
+    """Privileged exploration: a random object's centre moved by Gaussian noise, the wrist
+    across the object's narrow side or at random, a random grasp depth.
+
+    The random point of :class:`ScriptedExplorer` lands mostly on the empty tray, so its data
+    says little about the few centimetres that separate a grasp from a miss next to an
+    object; aiming noisily at objects fills the replay with exactly those near hits and near
+    misses. It reads the simulator's object poses, so it exists for simulated training only.
+    """
+
+    def __init__(self, noise: float = 0.02, random_yaw: float = 0.5,
+                 depth: tuple[float, float] = (0.0, 0.03)) -> None:
+        super().__init__()
+        self.noise = noise
+        self.random_yaw = random_yaw
+        self.depth = depth
+        self.offset = np.zeros(2)
+
+    def choose(self, env: GraspEnv, rng: np.random.Generator) -> None:
+        world = env.world
+        assert world is not None
+        self.target_uid = world.objects[int(rng.integers(len(world.objects)))].uid
+        self.offset = rng.normal(0.0, self.noise, 2)
+        self.goal_xy = self._centre(env, self.target_uid) + self.offset
+        self.grasp_height = float(rng.uniform(*self.depth))
+        if rng.random() < self.random_yaw:
+            self.yaw = float(world.robot.yaw + rng.uniform(-1, 1) * np.pi / 2)
+        else:
+            self.yaw = self._grasp_yaw(env, self.target_uid)
+
+    def track(self, env: GraspEnv) -> None:
+        if self.phase == "approach":  # follow the object, keep the miss
+            self.goal_xy = self._centre(env, self.target_uid) + self.offset
+
+
+#: The scripted explorers by the names configs and commands use.
+EXPLORERS: dict[str, type[_GraspScript]] = {"random": ScriptedExplorer, "aimed": AimedExplorer}
 
 
 def run_episode(

@@ -13,16 +13,24 @@ from tqdm import tqdm
 from rcan.common.io import write_json
 from rcan.common.stats import wilson
 from rcan.sim.env import EnvConfig, GraspEnv
-from rcan.sim.policies import OraclePolicy, Policy, ScriptedExplorer, StraightDown, run_episode
+from rcan.sim.policies import (
+    AimedExplorer,
+    OraclePolicy,
+    Policy,
+    ScriptedExplorer,
+    StraightDown,
+    run_episode,
+)
 
 
 @dataclass
 class RolloutConfig:
     """Settings of ``rcan rollout``."""
 
-    policy: Literal["oracle", "scripted", "down"] = "oracle"
+    policy: Literal["oracle", "scripted", "aimed", "down"] = "oracle"
     """Which built-in policy acts: the privileged oracle, the scripted explorer (random
-    grasps), or straight down from the start (a blind baseline)."""
+    grasps), the aimed explorer (noisy grasps at objects, privileged), or straight down from
+    the start (a blind baseline)."""
     domain: str = "canonical"
     """Domain name or file."""
     objects: str = "test"
@@ -41,7 +49,7 @@ def rollout(config: RolloutConfig, progress: bool = True) -> dict[str, Any]:
     env_config.world.objects = config.objects
     env = GraspEnv(env_config)
     policy: Policy = {"oracle": OraclePolicy, "scripted": ScriptedExplorer,
-                      "down": StraightDown}[config.policy]()
+                      "aimed": AimedExplorer, "down": StraightDown}[config.policy]()
     successes = steps = 0
     start = time.perf_counter()
     try:

@@ -277,6 +277,8 @@ class Table1:
         config.out = folder
         config.eval_every_grasps = self.config.finetune_eval_every
         config.eval_episodes = self.config.finetune_eval_episodes
+        # The target stands in for a real robot, which knows no object poses to aim at.
+        config.exploration.explorer = "random"
         for name in ("threads", "time_limit_min", "collectors", "bellman_updaters",
                      "ray_address"):
             setattr(config, name, getattr(self.config.train, name))
