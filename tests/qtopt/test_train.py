@@ -14,6 +14,7 @@ from rcan.common.checkpoint import save_checkpoint
 from rcan.common.errors import RcanError
 from rcan.qtopt.actor import ExplorationConfig, QTOptActor
 from rcan.qtopt.cem import CEMConfig
+from rcan.qtopt.collector import Collector
 from rcan.qtopt.evaluate import EvaluateConfig, evaluate
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import ObservationEncoder, PerfectTranslation
@@ -190,6 +191,35 @@ def test_freeze_raw_input_needs_rcan(tmp_path: Path) -> None:
     config.freeze_raw_input = True
     with pytest.raises(RcanError, match="--freeze-raw-input needs --obs rcan"):
         build_trainer_parts(config)
+
+
+@pytest.mark.parametrize("name", ["grasps", "episodes_per_cycle", "eval_every_grasps",
+                                  "eval_episodes"])
+def test_counts_below_one_are_refused_before_anything_is_written(tmp_path: Path,
+                                                                 name: str) -> None:
+    config = _config(tmp_path / "run", 6)
+    setattr(config, name, 0)
+    with pytest.raises(RcanError, match=f"--{name.replace('_', '-')} must be >= 1, got 0"):
+        build_trainer_parts(config)
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_bootstrap_in_chunks_plays_the_episodes_of_one_call() -> None:
+    def play(chunks: list[int]) -> dict[str, np.ndarray]:
+        net = QNetwork(QNetworkConfig(channels=8, hidden=16, image_height=16, image_width=16))
+        actor = QTOptActor(net, ObservationEncoder("canonical"), FAST_CEM, seed=3)
+        env = EnvConfig(domain="canonical", image_height=16, image_width=16, max_steps=5)
+        collector = Collector(env, actor)
+        try:
+            parts = [collector.collect(n, seed=11 if i == 0 else None, scripted_only=True)
+                     for i, n in enumerate(chunks)]
+        finally:
+            collector.close()
+        return {k: np.concatenate([c.transitions[k] for c in parts]) for k in FIELDS}
+
+    whole, chunked = play([5]), play([2, 2, 1])
+    for name in FIELDS:
+        np.testing.assert_array_equal(whole[name], chunked[name])
 
 
 def _random_transitions(n: int, channels: int) -> dict[str, np.ndarray]:

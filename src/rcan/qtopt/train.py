@@ -197,6 +197,10 @@ class TrainerParts:
 def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -> TrainerParts:
     """Check or write ``OUT/config.json`` (recording ``command``, by default this process's
     ``rcan train-policy`` command line), build the parts, and restore ``OUT/checkpoint``."""
+    for name in ("grasps", "episodes_per_cycle", "eval_every_grasps", "eval_episodes"):
+        if getattr(config, name) < 1:
+            raise RcanError(f"train-policy --{name.replace('_', '-')} must be >= 1, got "
+                            f"{getattr(config, name)}")
     if config.freeze_raw_input and config.obs != "rcan":  # before anything is written to OUT
         raise RcanError(f"--freeze-raw-input needs --obs rcan, got --obs {config.obs}")
     if config.canonical_replay_as_rcan and (config.obs != "rcan" or config.init_from is None):
@@ -269,12 +273,19 @@ def train_policy(config: TrainPolicyConfig) -> dict[str, Any]:
     last_eval: dict[str, Any] = state["curve"][-1] if state["curve"] else {}
 
     if state["grasps"] == 0 and not state.get("bootstrap_done"):
-        boot = collector.collect(config.bootstrap_episodes, seed=cycle_seed(config, -1),
-                                 scripted_only=True)
-        replay.offline.add(boot.transitions)
-        state["grasps"] += boot.episodes
-        state["bootstrap_success"] = boot.successes / max(boot.episodes, 1)
-        bar.update(boot.episodes)
+        # In chunks, for the progress bar: the environment and the actor keep their random
+        # streams between calls, so the episodes are those of one long call.
+        successes = 0
+        bar.set_postfix_str("scripted bootstrap")
+        for start in range(0, config.bootstrap_episodes, config.episodes_per_cycle):
+            chunk = min(config.episodes_per_cycle, config.bootstrap_episodes - start)
+            boot = collector.collect(chunk, seed=cycle_seed(config, -1) if start == 0 else None,
+                                     scripted_only=True)
+            replay.offline.add(boot.transitions)
+            state["grasps"] += boot.episodes
+            successes += boot.successes
+            bar.update(boot.episodes)
+        state["bootstrap_success"] = successes / max(config.bootstrap_episodes, 1)
         writer.add_scalar("collect/bootstrap_success", state["bootstrap_success"], 0)
 
     while state["grasps"] < config.grasps:
