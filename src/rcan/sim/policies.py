@@ -7,7 +7,7 @@
 * :class:`AimedExplorer` also reads object poses, but only to explore near objects: a random
   object's centre plus noise. Simulation-only off-policy data (no real robot knows the poses).
 
-Both act only through the environment's action interface, so their episodes are ordinary
+All act only through the environment's action interface, so their episodes are ordinary
 training data.
 """
 
