@@ -179,6 +179,9 @@ class CompareCurvesConfig:
     """Folder to write compare.json and compare.png to."""
     labels: tuple[str, ...] = ()
     """A name per run, in order (default: the folder names)."""
+    since: int = 0
+    """Pool each curve only over the common points at or after this many grasps (a plateau,
+    say); the table and the plot still show every common point."""
 
 
 def _compare_curves(args: Sequence[str]) -> None:
@@ -191,15 +194,17 @@ def _compare_curves(args: Sequence[str]) -> None:
         raise RcanError(f"--labels: expected {len(config.runs)} distinct names, one per run, "
                         f"got {labels}")
     summary = compare_curves({label: read_curve(run)
-                              for label, run in zip(labels, config.runs, strict=True)})
+                              for label, run in zip(labels, config.runs, strict=True)},
+                             since=config.since)
     summary = {"command": "rcan compare-curves " + " ".join(args),
                "runs": {label: str(run) for label, run in zip(labels, config.runs, strict=True)},
                **summary}
     write_json(config.out / "compare.json", summary)
     plot_comparison(summary, config.out / "compare.png")
     print(comparison_table(summary))
+    pooled = [p for p in summary["points"] if p["grasps"] >= config.since]
     for label, rate in summary["pooled_over_points"].items():
-        print(f"{label}: pooled over {len(summary['points'])} points "
+        print(f"{label}: pooled over {len(pooled)} points from {pooled[0]['grasps']:,} grasps "
               f"{100 * rate['success']:.1f}% [{100 * rate['ci_low']:.1f}, "
               f"{100 * rate['ci_high']:.1f}]")
     print(f"wrote {config.out / 'compare.json'} and {config.out / 'compare.png'}")

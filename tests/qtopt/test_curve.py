@@ -41,6 +41,18 @@ def test_compare_keeps_the_common_points_and_pools_them() -> None:
         "| b | 60% | 30% |"]
 
 
+def test_compare_can_pool_only_the_later_points() -> None:
+    a = [_point(1000, 0), _point(2000, 5), _point(3000, 9)]
+    b = [_point(1000, 10), _point(2000, 6), _point(3000, 3)]
+    summary = compare_curves({"a": a, "b": b}, since=2000)
+    assert [p["grasps"] for p in summary["points"]] == [1000, 2000, 3000]  # all still shown
+    assert summary["pooled_since"] == 2000
+    assert summary["pooled_over_points"]["a"]["success"] == pytest.approx(0.7)
+    assert summary["pooled_over_points"]["b"]["success"] == pytest.approx(0.45)
+    with pytest.raises(RcanError, match="no grasp count at or after 4,000"):
+        compare_curves({"a": a, "b": b}, since=4000)
+
+
 def test_compare_refuses_one_curve_or_no_common_point() -> None:
     with pytest.raises(RcanError, match="at least two"):
         compare_curves({"a": [_point(1000, 1)]})
@@ -68,6 +80,9 @@ def test_cli_writes_json_and_png(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert summary["runs"] == {"one": str(one), "two": str(two)}
     assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
     assert "| two | 30% | 80% |" in capsys.readouterr().out
+    assert main(["compare-curves", str(one), str(two), "--out", str(out),
+                 "--since", "2000"]) == 0
+    assert "two: pooled over 1 points from 2,000 grasps 80.0%" in capsys.readouterr().out
     assert main(["compare-curves", str(one), str(two), "--out", str(out),
                  "--labels", "same", "same"]) != 0
     assert "expected 2 distinct names" in capsys.readouterr().err

@@ -63,9 +63,11 @@ def read_curve(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return points
 
 
-def compare_curves(curves: Mapping[str, Sequence[dict[str, Any]]]) -> dict[str, Any]:
+def compare_curves(curves: Mapping[str, Sequence[dict[str, Any]]],
+                   since: int = 0) -> dict[str, Any]:
     """Learning curves side by side at the grasp counts all of them evaluated: each curve's
-    success there, and each curve pooled over those points with a Wilson interval.
+    success there, and each curve pooled with a Wilson interval over those points at or after
+    ``since`` grasps (a plateau, say).
 
     The pooled interval treats the evaluations as independent; they are successive policies
     of one run on the same episodes, so it summarises a curve rather than testing it."""
@@ -77,12 +79,16 @@ def compare_curves(curves: Mapping[str, Sequence[dict[str, Any]]]) -> dict[str, 
         raise RcanError(f"the curves of {list(curves)} share no grasp count")
     points = [{"grasps": g, **{label: rate_fields(c[g]) for label, c in by_grasps.items()}}
               for g in common]
+    pooled_points = [g for g in common if g >= since]
+    if not pooled_points:
+        raise RcanError(f"the curves share no grasp count at or after {since:,} (their last "
+                        f"common one is {common[-1]:,})")
     pooled = {}
     for label, c in by_grasps.items():
-        wins = sum(round(c[g]["success"] * c[g]["episodes"]) for g in common)
-        episodes = sum(int(c[g]["episodes"]) for g in common)
+        wins = sum(round(c[g]["success"] * c[g]["episodes"]) for g in pooled_points)
+        episodes = sum(int(c[g]["episodes"]) for g in pooled_points)
         pooled[label] = rate_fields(dataclasses.asdict(wilson(wins, episodes)))
-    return {"points": points, "pooled_over_points": pooled}
+    return {"points": points, "pooled_since": since, "pooled_over_points": pooled}
 
 
 def comparison_table(summary: dict[str, Any], labels: Mapping[str, str] | None = None) -> str:
