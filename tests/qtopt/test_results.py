@@ -70,7 +70,8 @@ def test_publish_refuses_a_run_without_evaluations(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["policy_canonical", "policy_rcan", "policy_randomized",
-                                  "policy_canonical_shift4", "policy_canonical_shift4_seed1"])
+                                  "policy_canonical_shift4", "policy_canonical_shift4_seed1",
+                                  "policy_canonical_shift4_cos"])
 def test_published_policy_results_are_consistent(name: str) -> None:
     folder = RESULTS / name
     if not folder.is_dir():
@@ -87,6 +88,42 @@ def test_published_policy_results_are_consistent(name: str) -> None:
         assert point["ci_low"] == pytest.approx(expected.ci_low)
         assert point["ci_high"] == pytest.approx(expected.ci_high)
     assert [p["grasps"] for p in curve] == sorted(p["grasps"] for p in curve)
+
+
+def test_cosine_readme_quotes_its_curves_and_evaluations() -> None:
+    folder = RESULTS / "policy_canonical_shift4_cos"
+    if not (folder / "README.md").is_file():
+        pytest.skip("results/policy_canonical_shift4_cos not published")
+    lines = (folder / "README.md").read_text().splitlines()
+    compare = json.loads((folder / "compare" / "compare.json").read_text())
+    by_grasps = {p["grasps"]: p for p in compare["points"]}
+    labels = {"seed 0, constant rate": "seed0", "seed 1, constant rate": "seed1",
+              "seed 0, cosine decay": "cosine"}
+    header = next(line for line in lines if line.startswith("| grasps (thousands)"))
+    grasps = [1000 * int(c) for c in [c.strip() for c in header.strip("|").split("|")][1:-1]]
+    rows = [line for line in lines if line.startswith(tuple(f"| {n} |" for n in labels))]
+    assert len(rows) == 3 + 2  # the curve table, then the evaluation table (seed 0s)
+    for row in rows[:3]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        key = labels[cells[0]]
+        assert cells[1:-1] == [f"{round(100 * by_grasps[g][key]['success'])}" for g in grasps]
+        pooled = compare["pooled_over_points"][key]
+        assert cells[-1].startswith(f"{100 * pooled['success']:.1f}% ")
+    assert compare["pooled_since"] == 32000
+
+    def cell(path: Path) -> str:
+        r = json.loads(path.read_text())
+        return f"{100 * r['success']:.1f}% [{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}]"
+
+    cosine = [c.strip() for c in rows[-1].strip("|").split("|")][1:]
+    assert cosine == [cell(folder / "eval_200.json"),
+                      cell(folder / "ensemble" / "test_s30000_k1.json"),
+                      cell(folder / "ensemble" / "test_s30000_k5.json")]
+    constant = [c.strip() for c in rows[3].strip("|").split("|")][1:]
+    seed0 = RESULTS / "policy_canonical_shift4"
+    assert constant == [cell(seed0 / "eval_200.json"),
+                        cell(seed0 / "ensemble" / "test_s30000_k1.json"),
+                        cell(seed0 / "ensemble" / "test_s30000_k5.json")]
 
 
 def test_canonical_readme_quotes_its_cem_evaluations() -> None:
