@@ -202,9 +202,9 @@ def _compare_curves(args: Sequence[str]) -> None:
     write_json(config.out / "compare.json", summary)
     plot_comparison(summary, config.out / "compare.png")
     print(comparison_table(summary))
-    pooled = [p for p in summary["points"] if p["grasps"] >= config.since]
+    pooled = summary["pooled_grasps"]
     for label, rate in summary["pooled_over_points"].items():
-        print(f"{label}: pooled over {len(pooled)} points from {pooled[0]['grasps']:,} grasps "
+        print(f"{label}: pooled over {len(pooled)} points from {pooled[0]:,} grasps "
               f"{100 * rate['success']:.1f}% [{100 * rate['ci_low']:.1f}, "
               f"{100 * rate['ci_high']:.1f}]")
     print(f"wrote {config.out / 'compare.json'} and {config.out / 'compare.png'}")

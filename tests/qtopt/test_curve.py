@@ -47,6 +47,7 @@ def test_compare_can_pool_only_the_later_points() -> None:
     summary = compare_curves({"a": a, "b": b}, since=2000)
     assert [p["grasps"] for p in summary["points"]] == [1000, 2000, 3000]  # all still shown
     assert summary["pooled_since"] == 2000
+    assert summary["pooled_grasps"] == [2000, 3000]
     assert summary["pooled_over_points"]["a"]["success"] == pytest.approx(0.7)
     assert summary["pooled_over_points"]["b"]["success"] == pytest.approx(0.45)
     with pytest.raises(RcanError, match="no grasp count at or after 4,000"):

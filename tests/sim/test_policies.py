@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import get_args, get_type_hints
 
 import numpy as np
 import pytest
 
+from rcan.common.errors import RcanError
 from rcan.sim.env import ACTION_DIM, EnvConfig, GraspEnv
 from rcan.sim.policies import (
+    BUILTIN_POLICIES,
+    EXPLORERS,
     AimedExplorer,
     OraclePolicy,
     ScriptedExplorer,
     StraightDown,
+    builtin_policy,
     run_episode,
 )
+from rcan.sim.rollout import RolloutConfig
 from rcan.sim.world import WorldConfig
 
 
@@ -157,3 +163,12 @@ def test_aimed_explorer_aims_near_objects(train_objects_env: GraspEnv) -> None:
     assert chosen == uids, "every object gets aimed at"
     spread = float(np.std(offsets))
     assert 0.013 < spread < 0.027, spread
+
+
+def test_builtin_policies_match_the_rollout_command() -> None:
+    choices = set(get_args(get_type_hints(RolloutConfig)["policy"]))
+    assert choices == set(BUILTIN_POLICIES)
+    assert {type(builtin_policy(name)) for name in choices} == set(BUILTIN_POLICIES.values())
+    assert set(EXPLORERS.values()) <= set(BUILTIN_POLICIES.values())
+    with pytest.raises(RcanError, match="unknown built-in policy 'greedy': expected one of"):
+        builtin_policy("greedy")

@@ -88,7 +88,8 @@ def compare_curves(curves: Mapping[str, Sequence[dict[str, Any]]],
         wins = sum(round(c[g]["success"] * c[g]["episodes"]) for g in pooled_points)
         episodes = sum(int(c[g]["episodes"]) for g in pooled_points)
         pooled[label] = rate_fields(dataclasses.asdict(wilson(wins, episodes)))
-    return {"points": points, "pooled_since": since, "pooled_over_points": pooled}
+    return {"points": points, "pooled_since": since, "pooled_grasps": pooled_points,
+            "pooled_over_points": pooled}
 
 
 def comparison_table(summary: dict[str, Any], labels: Mapping[str, str] | None = None) -> str:

@@ -22,6 +22,8 @@ from rcan.sim.env import EnvConfig
 #: Networks a policy can act with: the learner's own, or its Polyak average (QT-Opt's target).
 ActingNetwork = Literal["online", "target_polyak"]
 ACTING_NETWORKS: tuple[str, ...] = get_args(ActingNetwork)
+TRANSLATOR_DIR = "translator"
+"""Subfolder holding the translator of a self-contained rcan policy."""
 
 
 def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
@@ -65,9 +67,7 @@ def load_actor(folder: str | os.PathLike[str], translator: str | None = None,
     if mode == "rcan" and (perfect_classes is None or perfect_classes):
         from rcan.translator import Translator
 
-        source = translator_source(folder, config, translator)
-        assert source is not None  # an rcan policy's lookup finds one or raises
-        t = Translator.from_checkpoint(source)
+        t = Translator.from_checkpoint(rcan_translator(folder, config, translator))
     cem = from_dict(CEMConfig, config.get("act_cem", {}), f"{path}/config.json", "act_cem")
     encoder = (ObservationEncoder(mode, t) if perfect_classes is None
                else PerfectTranslation(mode, perfect_classes, t))
@@ -99,21 +99,28 @@ def _load_network(path: Path, config: QNetworkConfig, name: str,
 
 def translator_source(folder: str | os.PathLike[str], config: dict[str, Any],
                       override: str | os.PathLike[str] | None = None) -> str | None:
-    """Where an rcan policy's translator is: ``override``; else a ``translator/`` folder inside
-    the policy (or its checkpoint) folder, as a self-contained policy keeps it; else the path
-    train-policy recorded, which must then be a folder. None for other observation modes (an
-    ``override`` is then ignored). The one place this order is decided
-    (``rcan.transfer.layout`` documents it for users)."""
+    """The translator a policy reads through: :func:`rcan_translator` for an rcan policy, None
+    for other observation modes (an ``override`` is then ignored)."""
     if config.get("obs") != "rcan":
         return None
+    return rcan_translator(folder, config, override)
+
+
+def rcan_translator(folder: str | os.PathLike[str], config: dict[str, Any],
+                    override: str | os.PathLike[str] | None = None) -> str:
+    """Where an rcan policy's translator is: ``override``; else a ``translator/`` folder inside
+    the policy (or its checkpoint) folder, as a self-contained policy keeps it; else the path
+    train-policy recorded, which must then be a folder. The one place this order is decided
+    (``rcan.transfer.layout`` documents it for users)."""
     if override:
         return str(override)
     given = Path(folder)
     for place in (given, given / "checkpoint"):
-        if (place / "translator").is_dir():
-            return str(place / "translator")
+        if (place / TRANSLATOR_DIR).is_dir():
+            return str(place / TRANSLATOR_DIR)
     recorded = config.get("translator")
-    hint = f"pass one (--translator, or translator= in Python), or put it in {given / 'translator'}"
+    hint = (f"pass one (--translator, or translator= in Python), or put it in "
+            f"{given / TRANSLATOR_DIR}")
     if not recorded:
         raise RcanError(f"policy {folder} needs a translator: {hint}")
     if not Path(recorded).is_dir():

@@ -4,6 +4,7 @@
   over the tray, descend, close, lift. It succeeds on a minority of episodes (15-40%).
 * :class:`OraclePolicy` reads object poses from the simulator and grasps the easiest one: the
   ceiling of what the physics allows, used to check the world is graspable at all.
+* :class:`StraightDown` descends where it starts and closes: a blind baseline.
 * :class:`AimedExplorer` also reads object poses, but only to explore near objects: a random
   object's centre plus noise. Simulation-only off-policy data (no real robot knows the poses).
 
@@ -17,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rcan.common.errors import RcanError
 from rcan.sim.env import ACTION_DIM, CLOSE, TERMINATE, GraspEnv
 
 
@@ -220,8 +222,23 @@ class AimedExplorer(OraclePolicy):
             self.goal_xy = self._centre(env, self.target_uid) + self.offset
 
 
-#: The scripted explorers by the names configs and commands use.
+#: The scripted explorers by the names training configs use.
 EXPLORERS: dict[str, type[_GraspScript]] = {"random": ScriptedExplorer, "aimed": AimedExplorer}
+
+#: Every built-in policy by the name ``rcan rollout`` and the demo use ("scripted" is the
+#: random explorer, the one that needs no privileged state).
+BUILTIN_POLICIES: dict[str, type[_GraspScript]] = {
+    "oracle": OraclePolicy, "scripted": ScriptedExplorer, "aimed": AimedExplorer,
+    "down": StraightDown,
+}
+
+
+def builtin_policy(name: str) -> _GraspScript:
+    """A fresh built-in policy by its name in :data:`BUILTIN_POLICIES`."""
+    if name not in BUILTIN_POLICIES:
+        raise RcanError(f"unknown built-in policy {name!r}: expected one of "
+                        f"{', '.join(BUILTIN_POLICIES)}")
+    return BUILTIN_POLICIES[name]()
 
 
 def run_episode(

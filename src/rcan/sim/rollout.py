@@ -1,4 +1,4 @@
-"""``rcan rollout``: success rate of a built-in policy (oracle or scripted) in any domain."""
+"""``rcan rollout``: success rate of a built-in policy (rcan.sim.policies) in any domain."""
 
 from __future__ import annotations
 
@@ -13,14 +13,7 @@ from tqdm import tqdm
 from rcan.common.io import write_json
 from rcan.common.stats import wilson
 from rcan.sim.env import EnvConfig, GraspEnv
-from rcan.sim.policies import (
-    AimedExplorer,
-    OraclePolicy,
-    Policy,
-    ScriptedExplorer,
-    StraightDown,
-    run_episode,
-)
+from rcan.sim.policies import Policy, builtin_policy, run_episode
 
 
 @dataclass
@@ -48,8 +41,7 @@ def rollout(config: RolloutConfig, progress: bool = True) -> dict[str, Any]:
     env_config = EnvConfig(domain=config.domain)
     env_config.world.objects = config.objects
     env = GraspEnv(env_config)
-    policy: Policy = {"oracle": OraclePolicy, "scripted": ScriptedExplorer,
-                      "aimed": AimedExplorer, "down": StraightDown}[config.policy]()
+    policy: Policy = builtin_policy(config.policy)
     successes = steps = 0
     start = time.perf_counter()
     try:

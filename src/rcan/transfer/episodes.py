@@ -26,7 +26,7 @@ from rcan.qtopt.collector import OutcomeCounts
 from rcan.qtopt.load import load_actor
 from rcan.sim.domain import domain_name
 from rcan.sim.env import EnvConfig, GraspEnv
-from rcan.sim.policies import OraclePolicy, Policy, ScriptedExplorer
+from rcan.sim.policies import Policy, builtin_policy
 from rcan.transfer.layout import PolicyFolder
 
 
@@ -64,13 +64,12 @@ class ActorController:
 
 
 class ScriptController:
-    """A built-in policy (rcan.sim.policies): ``oracle`` (privileged) or ``scripted``."""
+    """A built-in policy by its name in ``rcan.sim.policies.BUILTIN_POLICIES`` (the demo
+    plays ``oracle``, privileged, and ``scripted``, blind)."""
 
     def __init__(self, name: str) -> None:
-        if name not in ("oracle", "scripted"):
-            raise RcanError(f"unknown built-in policy {name!r}: expected oracle or scripted")
         self.name = name
-        self.policy: Policy = OraclePolicy() if name == "oracle" else ScriptedExplorer()
+        self.policy: Policy = builtin_policy(name)
 
     def start(self, env: GraspEnv) -> None:
         """Plan this episode's grasp from the environment's own random stream."""

@@ -32,13 +32,12 @@ from safetensors.torch import save_file
 from rcan.common.errors import RcanError
 from rcan.common.io import to_jsonable, write_json
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
-from rcan.qtopt.load import load_actor
+from rcan.qtopt.load import TRANSLATOR_DIR, load_actor
 from rcan.qtopt.networks import QNetwork
 from rcan.qtopt.observation import CHANNELS
 from rcan.transfer.acting_graph import ActingGraph
 from rcan.transfer.layout import (
     FORMAT,
-    TRANSLATOR_DIR,
     WEIGHTS,
     PolicyFolder,
     replace_policy_folder,

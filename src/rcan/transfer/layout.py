@@ -36,13 +36,11 @@ from typing import Any
 from rcan.common.checkpoint import load_json
 from rcan.common.errors import RcanError
 from rcan.common.io import atomic_folder
-from rcan.qtopt.load import translator_source
+from rcan.qtopt.load import rcan_translator
 from rcan.sim.env import EnvConfig
 
 WEIGHTS = "online"
 """Stem of the Q-network weights file, as train-policy names its online network."""
-TRANSLATOR_DIR = "translator"
-"""Subfolder holding the translator of a self-contained rcan policy."""
 FORMAT = "rcan-grasp-policy"
 """``format`` field of a config.json written by save_pretrained."""
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".joblib")
@@ -88,9 +86,7 @@ class PolicyFolder:
                 raise RcanError(f"policy {self.given} has obs {self.obs!r} and uses no "
                                 "translator")
             return None
-        source = translator_source(self.given, self.config, override)
-        assert source is not None  # an rcan policy's lookup finds one or raises
-        return Path(source)
+        return Path(rcan_translator(self.given, self.config, override))
 
     def action_scales(self) -> tuple[float, float]:
         """(max_translation metres, max_rotation radians) per unit of action."""
