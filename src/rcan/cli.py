@@ -210,6 +210,34 @@ def _compare_curves(args: Sequence[str]) -> None:
     print(f"wrote {config.out / 'compare.json'} and {config.out / 'compare.png'}")
 
 
+@dataclass
+class CompareEvalsConfig:
+    """Settings of ``rcan compare-evals``."""
+
+    evaluations: tyro.conf.Positional[tuple[Path, Path]]
+    """Two ``rcan evaluate`` JSON files of the same episodes (domain, objects, seed, count): A
+    then B."""
+    out: Path | None = None
+    """JSON file for the comparison (optional)."""
+
+
+def _compare_evals(args: Sequence[str]) -> None:
+    from rcan.common.io import write_json
+    from rcan.qtopt.evaluate import compare_evaluations
+
+    config = tyro.cli(CompareEvalsConfig, args=args, prog="rcan compare-evals")
+    result = compare_evaluations(*config.evaluations)
+    for key in ("a", "b"):
+        rate = result[key]
+        print(f"{key.upper()}: {100 * rate['success']:.1f}% [{100 * rate['ci_low']:.1f}, "
+              f"{100 * rate['ci_high']:.1f}]  {rate['file']}")
+    print(f"B - A: {100 * result['difference']:+.1f} points over {result['episodes']} episodes; "
+          f"only A grasped {result['only_a']}, only B {result['only_b']}; McNemar exact "
+          f"p = {result['p_value']:.3g}")
+    if config.out is not None:
+        write_json(config.out, {"command": "rcan compare-evals " + " ".join(args), **result})
+
+
 def _export(args: Sequence[str]) -> None:
     from rcan.transfer.export import ExportConfig, export
 
@@ -322,6 +350,7 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], None], str]] = {
                         "choose a run's best curve point on validation episodes"),
     "publish-run": (_publish_run, "copy a run's curve, latest metrics and network to results/"),
     "compare-curves": (_compare_curves, "learning curves of several runs side by side"),
+    "compare-evals": (_compare_evals, "two evaluations of the same episodes, paired test"),
     "save-policy": (_save_policy, "a trained run as a self-contained policy folder (safetensors)"),
     "export": (_export, "a trained policy (and its translator) as ONNX, for a robot"),
     "experiment": (_experiment, "RCAN's transfer table: 'rcan experiment table1|report'"),

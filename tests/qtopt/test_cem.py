@@ -11,6 +11,7 @@ from rcan.qtopt.cem import (
     ACTION_LOW,
     DISCRETE_DIMS,
     TARGET_CEM,
+    TERMINATE_DIM,
     CEMConfig,
     cem_maximize,
 )
@@ -101,6 +102,7 @@ def test_bounds_match_the_environment() -> None:
     finally:
         env.close()
     assert (CLOSE, OPEN, TERMINATE) == DISCRETE_DIMS
+    assert TERMINATE == TERMINATE_DIM
 
 
 def test_bench_runs_and_both_paths_agree() -> None:

@@ -344,8 +344,16 @@ def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: P
     assert result["episodes"] == 2 and result["mean_episode_length"] <= 3
     assert sum(result["outcomes"].values()) == 2 and 0 <= result["timeouts"] <= 2
     assert result["outcomes"]["success"] == round(result["success"] * 2)
+    by_episode = result["success_by_episode"]
+    assert len(by_episode) == 2 and by_episode.count("1") == result["outcomes"]["success"]
     assert result["act_cem"]["samples"] == config.act_cem.samples
     assert result["ensemble"] is None  # one network: no member list
+    assert result["patience"] is None
+    patient = evaluate(EvaluateConfig(tmp_path, episodes=2, patience=1.5,
+                                      out=tmp_path / "patient.json"))
+    # The rule reads the discount and step penalty the run trained with.
+    assert patient["patience"] == {"factor": 1.5, "discount": config.targets.discount,
+                                   "step_penalty": config.env.step_penalty}
 
 
 def test_perfect_translation_in_the_canonical_domain_changes_nothing(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from rcan.qtopt.batch import images_to_tensor, scalars_to_tensor
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
 from rcan.qtopt.ensemble import ActingQ
 from rcan.qtopt.observation import ObservationEncoder
-from rcan.qtopt.policy import greedy_actions
+from rcan.qtopt.policy import Patience, greedy_actions
 from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE, GraspEnv
 from rcan.sim.policies import EXPLORERS, Policy
 
@@ -79,10 +79,13 @@ class QTOptActor:
         cem: CEMConfig = ACT_CEM,
         exploration: ExplorationConfig | None = None,
         seed: int = 0,
+        patience: Patience | None = None,
     ) -> None:
         self.network = network.eval()
         self.encoder = encoder
         self.cem = cem
+        self.patience = patience
+        """Greedy actions rank by Patience.rank instead of Q (None: QT-Opt's plain argmax)."""
         self.exploration = exploration or ExplorationConfig()
         self.generator = torch.Generator().manual_seed(seed)
         self.rng = np.random.default_rng(seed)
@@ -98,7 +101,7 @@ class QTOptActor:
         """CEM argmax actions (N, 7) and their Q (N,) for encoded images (N, H, W, C)."""
         actions, q = greedy_actions(self.network, images_to_tensor(images),
                                     scalars_to_tensor(gripper_closed, height), self.cem,
-                                    self.generator)
+                                    self.generator, self.patience)
         return actions.numpy().astype(np.float32), q.numpy()
 
     def random_action(self) -> np.ndarray:

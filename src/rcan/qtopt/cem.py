@@ -30,6 +30,7 @@ from rcan.common.errors import RcanError
 ACTION_LOW = (-1.0, -1.0, -1.0, -1.0, 0.0, 0.0, 0.0)
 ACTION_HIGH = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 DISCRETE_DIMS = (4, 5, 6)
+TERMINATE_DIM = 6
 
 Score = Callable[[torch.Tensor], torch.Tensor]
 """Maps actions (N, S, A) to scores (N, S); higher is better."""

@@ -124,15 +124,18 @@ def evaluate_actor(
     actor: QTOptActor, env_config: EnvConfig, episodes: int, seed: int
 ) -> dict[str, Any]:
     """Greedy success rate with its 95% Wilson interval (fresh env, fixed seed), episode
-    outcomes (see :class:`OutcomeCounts`)."""
+    outcomes (see :class:`OutcomeCounts`) and each episode's success in order ("1"/"0"), so
+    two policies on the same episodes can be compared pair by pair."""
     env = GraspEnv(env_config)
     outcomes = OutcomeCounts()
     steps = 0
+    by_episode = []
     try:
         for i in range(episodes):
             episode = actor.run_episode(env, explore=False, seed=seed if i == 0 else None)
             outcomes.add_episode(episode)
             steps += episode.steps
+            by_episode.append("1" if episode.success else "0")
     finally:
         env.close()
     rate = wilson(outcomes.counts["success"], episodes)
@@ -145,4 +148,5 @@ def evaluate_actor(
         "outcomes": outcomes.counts,
         "timeouts": outcomes.timeouts,
         "closing": outcomes.closing(),
+        "success_by_episode": "".join(by_episode),
     }

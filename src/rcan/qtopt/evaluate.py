@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,13 @@ import tyro
 
 from rcan.common.errors import RcanError
 from rcan.common.io import write_json
+from rcan.common.stats import paired_comparison, rate_fields
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.load import (
     ActingNetwork,
     load_actor,
+    run_patience,
     saved_env_config,
     training_domain,
     translator_source,
@@ -49,6 +53,10 @@ class EvaluateConfig:
     """Override the run's acting CEM: elites refit to."""
     cem_iterations: int | None = None
     """Override the run's acting CEM: sample-score-refit rounds."""
+    patience: float | None = None
+    """End episodes for success rather than speed: CEM ranks a non-terminating action by
+    PATIENCE x the undiscounted success one step on (rcan.qtopt.policy.Patience; 1 undoes the
+    discount and step penalty); default: QT-Opt's plain argmax of Q."""
     network: ActingNetwork = "online"
     """Weights to act with: the learner's (online) or their Polyak average (target_polyak)."""
     ensemble: int = 1
@@ -95,6 +103,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     # runs from before the environment was recorded get the defaults.
     env = saved_env_config(train_config, domain, config.objects)
     env.canonical_view = config.perfect_translation
+    if config.patience is not None:
+        actor.patience = run_patience(train_config, config.patience)
     result = {
         "policy": str(config.policy),
         "obs": train_config["obs"],
@@ -107,6 +117,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "perfect_classes": (list(config.perfect_classes or CLASS_NAMES)
                             if config.perfect_translation else []),
         "act_cem": dataclasses.asdict(actor.cem),
+        "patience": dataclasses.asdict(actor.patience) if actor.patience else None,
         "network": config.network,
         "ensemble": (list(actor.network.sources)
                      if isinstance(actor.network, QEnsemble) else None),
@@ -116,3 +127,36 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     out = config.out or Path(config.policy) / f"eval_{name}.json"
     write_json(out, result)
     return result
+
+
+#: Fields two evaluations must share to have met the same episodes.
+SAME_EPISODES = ("domain", "objects", "seed", "episodes")
+
+
+def read_evaluation(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """An ``rcan evaluate`` JSON that records each episode's success (RcanError if not)."""
+    try:
+        result = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise RcanError(f"{path}: not a readable evaluation JSON ({err})") from None
+    if not isinstance(result, dict) or not isinstance(result.get("success_by_episode"), str):
+        raise RcanError(f"{path}: no 'success_by_episode' field (written by an rcan evaluate "
+                        "older than paired comparisons; evaluate again)")
+    return result
+
+
+def compare_evaluations(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> dict[str, Any]:
+    """Two evaluations of the same episodes side by side, with McNemar's paired test
+    (rcan.common.stats.paired_comparison): whether B's gain over A is more than chance."""
+    first, second = read_evaluation(a), read_evaluation(b)
+    for key in SAME_EPISODES:
+        if first.get(key) != second.get(key):
+            raise RcanError(f"{a} and {b} did not meet the same episodes: {key} "
+                            f"{first.get(key)!r} vs {second.get(key)!r}")
+    try:
+        paired = paired_comparison(first["success_by_episode"], second["success_by_episode"])
+    except ValueError as err:
+        raise RcanError(f"{a} and {b}: {err}") from None
+    return {"a": {"file": str(a), **rate_fields(first)},
+            "b": {"file": str(b), **rate_fields(second)},
+            **{key: first[key] for key in SAME_EPISODES}, **dataclasses.asdict(paired)}

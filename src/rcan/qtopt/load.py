@@ -12,11 +12,13 @@ from rcan.common.checkpoint import load_json, load_tensors, load_weights
 from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.qtopt.actor import QTOptActor
+from rcan.qtopt.bellman import TargetConfig
 from rcan.qtopt.cem import CEMConfig
 from rcan.qtopt.checkpoint import snapshot_folders, snapshot_grasps
 from rcan.qtopt.ensemble import QEnsemble
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
 from rcan.qtopt.observation import CHANNELS, ObservationEncoder, PerfectTranslation, run_domain
+from rcan.qtopt.policy import Patience
 from rcan.sim.env import EnvConfig
 
 #: Networks a policy can act with: the learner's own, or its Polyak average (QT-Opt's target).
@@ -127,6 +129,17 @@ def rcan_translator(folder: str | os.PathLike[str], config: dict[str, Any],
         raise RcanError(f"policy {folder}: its translator {recorded!r} (config.json) is not a "
                         f"folder; {hint}")
     return str(recorded)
+
+
+def run_patience(config: dict[str, Any], factor: float) -> Patience:
+    """The :class:`Patience` acting rule for a policy: ``factor`` with the discount and step
+    penalty its run trained with (config.json; the defaults where it recorded none)."""
+    targets = config.get("targets") or {}
+    if not isinstance(targets, dict):
+        raise RcanError("policy config.json: 'targets' must be a mapping")
+    discount = targets.get("discount", TargetConfig().discount)
+    step_penalty = saved_env_config(config, "canonical", "test").step_penalty
+    return Patience(factor, float(discount), float(step_penalty))
 
 
 def training_domain(config: dict[str, Any]) -> str:
