@@ -10,6 +10,7 @@ import pytest
 
 from rcan.common.errors import RcanError
 from rcan.common.stats import wilson
+from rcan.qtopt.evaluate import compare_evaluations
 from rcan.qtopt.results import publish_run
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
@@ -183,3 +184,19 @@ def test_fit_readme_quotes_its_curve_and_evaluations() -> None:
                                                   result["outcomes"]["ended_open"]]
         distance = result["closing"]["closed_on_nothing"]["distance_cm"]
         assert cells[5] == " / ".join(f"{v:.1f}" for v in distance)
+
+
+PATIENCE = RESULTS / "patience"
+
+
+@pytest.mark.skipif(not (PATIENCE / "table.py").is_file(), reason="not published")
+def test_patience_table_is_recomputed_and_quoted(load_script, monkeypatch) -> None:
+    monkeypatch.chdir(RESULTS.parent)  # the comparisons name their files from the root
+    module = load_script(PATIENCE / "table.py")
+    for _, stem in module.ROWS:
+        paired = json.loads((PATIENCE / f"{stem}_paired.json").read_text())
+        recomputed = compare_evaluations(paired["a"]["file"], paired["b"]["file"])
+        assert {k: v for k, v in paired.items() if k != "command"} == recomputed, stem
+        patient = json.loads((PATIENCE / f"{stem}_p1.json").read_text())
+        assert patient["patience"]["factor"] == 1.0, stem
+    assert module.table() in (PATIENCE / "README.md").read_text()

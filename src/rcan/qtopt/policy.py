@@ -31,7 +31,7 @@ class Patience:
     """End an episode for success rather than for speed (an acting rule; training unchanged).
 
     QT-Opt's Q-function prices time: each step costs ``step_penalty`` and the future is
-    discounted by ``discount`` (Kalashnikov et al. 2018: 0.05 and 0.9), so the plain argmax
+    discounted by ``discount`` (train-policy: 0.05 and 0.9, after QT-Opt), so the plain argmax
     ends an episode once Q(terminate) beats the *discounted* value of one more step, and
     accepts a mediocre grasp now over a better one a step later. With patience CEM ranks a
     terminating action by its Q and any other by the success it promises one step on,
