@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from rcan.common.stats import wilson
 from rcan.qtopt.actor import Episode, QTOptActor
@@ -121,21 +122,25 @@ class OutcomeCounts:
 
 
 def evaluate_actor(
-    actor: QTOptActor, env_config: EnvConfig, episodes: int, seed: int
+    actor: QTOptActor, env_config: EnvConfig, episodes: int, seed: int,
+    progress: str | None = None,
 ) -> dict[str, Any]:
     """Greedy success rate with its 95% Wilson interval (fresh env, fixed seed), episode
     outcomes (see :class:`OutcomeCounts`) and each episode's success in order ("1"/"0"), so
-    two policies on the same episodes can be compared pair by pair."""
+    two policies on the same episodes can be compared pair by pair. ``progress``: the label of
+    a progress bar (None: silent, as inside training)."""
     env = GraspEnv(env_config)
     outcomes = OutcomeCounts()
     steps = 0
     by_episode = []
     try:
-        for i in range(episodes):
+        bar = tqdm(range(episodes), desc=progress, disable=progress is None, unit="episode")
+        for i in bar:
             episode = actor.run_episode(env, explore=False, seed=seed if i == 0 else None)
             outcomes.add_episode(episode)
             steps += episode.steps
             by_episode.append("1" if episode.success else "0")
+            bar.set_postfix(success=f"{outcomes.counts['success'] / (i + 1):.3f}", refresh=False)
     finally:
         env.close()
     rate = wilson(outcomes.counts["success"], episodes)

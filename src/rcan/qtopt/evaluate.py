@@ -121,7 +121,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "network": config.network,
         "ensemble": (list(actor.network.sources)
                      if isinstance(actor.network, QEnsemble) else None),
-        **evaluate_actor(actor, env, config.episodes, config.seed),
+        **evaluate_actor(actor, env, config.episodes, config.seed,
+                         progress=f"evaluate in {domain_name(domain)}"),
     }
     name = domain_name(domain)
     out = config.out or Path(config.policy) / f"eval_{name}.json"
