@@ -89,6 +89,8 @@ class OutcomeCounts:
     closes: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     """Per outcome, where the gripper last closed: (x-y distance to the nearest object's
     centre, height above the tray), metres; the env's ``close_distance`` and ``close_height``."""
+    successes: list[bool] = field(default_factory=list)
+    """Each episode's success, in the order they were added."""
 
     def add(self, success: bool, closed_at_end: bool, timed_out: bool,
             close_distance: float = float("nan"), close_height: float = float("nan")) -> None:
@@ -96,6 +98,7 @@ class OutcomeCounts:
         gripper last closed (NaN: it never did)."""
         outcome = episode_outcome(success, closed_at_end)
         self.counts[outcome] += 1
+        self.successes.append(bool(success))
         self.timeouts += bool(timed_out)
         if np.isfinite(close_distance):
             self.closes.setdefault(outcome, []).append((close_distance, close_height))
@@ -105,6 +108,11 @@ class OutcomeCounts:
         closed = float(episode.transitions["next_gripper_closed"][-1]) > 0.5
         self.add(episode.success, closed, episode.timed_out, episode.close_distance,
                  episode.close_height)
+
+    def success_by_episode(self) -> str:
+        """Each episode's success in order, "1" or "0": what a paired comparison of two
+        policies on the same episodes needs (rcan.common.stats.paired_comparison)."""
+        return "".join("1" if ok else "0" for ok in self.successes)
 
     def closing(self) -> dict[str, dict[str, Any]]:
         """Per outcome: episodes whose gripper closed, and the quartiles (25/50/75%) of the
@@ -132,14 +140,12 @@ def evaluate_actor(
     env = GraspEnv(env_config)
     outcomes = OutcomeCounts()
     steps = 0
-    by_episode = []
     try:
         bar = tqdm(range(episodes), desc=progress, disable=progress is None, unit="episode")
         for i in bar:
             episode = actor.run_episode(env, explore=False, seed=seed if i == 0 else None)
             outcomes.add_episode(episode)
             steps += episode.steps
-            by_episode.append("1" if episode.success else "0")
             bar.set_postfix(success=f"{outcomes.counts['success'] / (i + 1):.3f}", refresh=False)
     finally:
         env.close()
@@ -153,5 +159,5 @@ def evaluate_actor(
         "outcomes": outcomes.counts,
         "timeouts": outcomes.timeouts,
         "closing": outcomes.closing(),
-        "success_by_episode": "".join(by_episode),
+        "success_by_episode": outcomes.success_by_episode(),
     }

@@ -115,7 +115,8 @@ class PlayResult:
                 "ci_high": self.rate.ci_high, "episodes": self.rate.episodes,
                 "mean_episode_length": self.mean_episode_length,
                 "outcomes": self.outcomes.counts, "timeouts": self.outcomes.timeouts,
-                "closing": self.outcomes.closing()}
+                "closing": self.outcomes.closing(),
+                "success_by_episode": self.outcomes.success_by_episode()}
 
 
 def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int,
