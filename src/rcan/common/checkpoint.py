@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,11 @@ def save_checkpoint(
     optimizers: dict[str, torch.optim.Optimizer],
     state: dict[str, Any],
     config: Any,
+    write_more: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write a checkpoint folder atomically (see the module docstring)."""
+    """Write a checkpoint folder atomically (see the module docstring). ``write_more(tmp)``
+    adds further files (a replay buffer, RNG states) to the new folder before it replaces the
+    old one, so a kill never leaves a checkpoint without them."""
     final = Path(folder)
     with atomic_folder(final) as tmp:
         for name, module in modules.items():
@@ -60,6 +64,8 @@ def save_checkpoint(
             save_file(optimizer_tensors(optimizer), str(tmp / f"{name}.safetensors"))
         (tmp / "state.json").write_text(json.dumps(to_jsonable(state), indent=2) + "\n")
         (tmp / "config.json").write_text(json.dumps(to_jsonable(config), indent=2) + "\n")
+        if write_more is not None:
+            write_more(tmp)
     return final
 
 

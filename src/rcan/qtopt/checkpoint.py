@@ -13,6 +13,7 @@ be evaluated again, on other episodes or with either network, after training has
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,17 @@ def save_qtopt(
     targets: TargetNetworks,
     state: dict[str, Any],
     config: Any,
+    write_more: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write a checkpoint atomically; ``state`` gets the learner's ``steps`` added."""
+    """Write a checkpoint atomically; ``state`` gets the learner's ``steps`` added;
+    ``write_more`` as in :func:`rcan.common.checkpoint.save_checkpoint`."""
     return save_checkpoint(
         folder,
         {ONLINE: learner.network, TARGET_POLYAK: targets.polyak, TARGET_LAGGED: targets.lagged},
         {OPTIMIZER: learner.optimizer},
         {**state, "learner_steps": learner.steps},
         config,
+        write_more,
     )
 
 

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from rcan.common.checkpoint import load_json
 from rcan.common.errors import RcanError
-from rcan.common.io import atomic_folder, write_json
+from rcan.common.io import atomic_folder, atomic_path, write_json
 from rcan.qtopt.curve import write_curve
 from rcan.qtopt.train import (
     TrainPolicyConfig,
@@ -75,10 +75,12 @@ def start_fit_folder(source: Path, out: Path) -> None:
     if not (checkpoint / "replay.h5").is_file():
         raise RcanError(f"fit-policy --run {source}: not a train-policy run "
                         "(no checkpoint/replay.h5)")
+    # The config first: the checkpoint's presence is what marks the folder as started.
+    with atomic_path(out / "config.json") as tmp_config:
+        shutil.copy2(source / "config.json", tmp_config)
     with atomic_folder(out / "checkpoint") as tmp:
         for item in checkpoint.iterdir():
             shutil.copy2(item, tmp / item.name)
-    shutil.copy2(source / "config.json", out / "config.json")
 
 
 def load_train_config(out: Path, threads: int, eval_episodes: int | None) -> TrainPolicyConfig:

@@ -379,7 +379,10 @@ def save_training_state(out: Path, config: TrainPolicyConfig, learner: QLearner,
                         label_gen: torch.Generator) -> None:
     """``OUT/checkpoint``: networks, optimiser, state, replay buffers and RNG states."""
     state = {**state, "rng": rng.bit_generator.state, "actor_rng": actor.rng.bit_generator.state}
-    folder = save_qtopt(out / "checkpoint", learner, targets, state, config)
-    replay.save(folder / "replay.h5")
-    save_file({"label": label_gen.get_state(), "actor": actor.generator.get_state()},
-              str(folder / "rng.safetensors"))
+
+    def replay_and_rng(folder: Path) -> None:
+        replay.save(folder / "replay.h5")
+        save_file({"label": label_gen.get_state(), "actor": actor.generator.get_state()},
+                  str(folder / "rng.safetensors"))
+
+    save_qtopt(out / "checkpoint", learner, targets, state, config, replay_and_rng)

@@ -213,6 +213,8 @@ def export(model: TranslatorModel, config: TrainTranslatorConfig, folder: Path, 
 
 def _save(model: TranslatorModel, config: TrainTranslatorConfig, folder: Path, step: int,
           seconds: float) -> None:
+    from safetensors.torch import save_file
+
     rng = {"torch_rng": torch.get_rng_state()}
     save_checkpoint(
         folder,
@@ -220,10 +222,8 @@ def _save(model: TranslatorModel, config: TrainTranslatorConfig, folder: Path, s
         {"opt_generator": model.opt_g, "opt_discriminator": model.opt_d},
         {"step": step, "train_seconds": seconds},
         config,
+        lambda tmp: save_file(rng, str(tmp / "rng.safetensors")),
     )
-    from safetensors.torch import save_file
-
-    save_file(rng, str(folder / "rng.safetensors"))
 
 
 def _restore(model: TranslatorModel, folder: Path) -> dict[str, Any]:
