@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from rcan.common.errors import RcanError
-from rcan.common.io import atomic_folder, to_jsonable
+from rcan.common.io import atomic_folder, read_json, to_jsonable
 
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
@@ -89,9 +89,6 @@ def load_weights(module: torch.nn.Module, tensors: dict[str, torch.Tensor], wher
 def load_json(folder: str | os.PathLike[str], name: str) -> dict[str, Any]:
     """``<folder>/<name>.json`` as a dict (RcanError if missing or malformed)."""
     path = Path(folder) / f"{name}.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RcanError(f"checkpoint {folder}: missing {path.name}") from None
-    except json.JSONDecodeError as err:
-        raise RcanError(f"checkpoint {folder}: {path.name} is malformed ({err.msg})") from None
+    if not path.is_file():
+        raise RcanError(f"checkpoint {folder}: missing {path.name}")
+    return read_json(path)

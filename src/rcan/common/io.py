@@ -1,4 +1,5 @@
-"""Writing files so that a crash never leaves a half-written one behind.
+"""Writing files so that a crash never leaves a half-written one behind, and reading the JSON
+files a run left with one-line errors.
 
 Every writer in rcan goes through :func:`atomic_path`: write to a temporary name in the same
 folder, then ``os.replace`` it onto the final name (atomic on POSIX).
@@ -61,6 +62,25 @@ def write_json(path: str | os.PathLike[str], payload: Any) -> Path:
     return Path(path)
 
 
+def read_json(path: str | os.PathLike[str], kind: type = dict) -> Any:
+    """The JSON value in ``path``, which must be a ``kind`` (dict or list) at the top; a
+    missing, unreadable or malformed file is a one-line RcanError naming it."""
+    from rcan.common.errors import RcanError
+
+    try:
+        value = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise RcanError(f"{path} is missing") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise RcanError(f"{path} is unreadable ({err})") from None
+    except json.JSONDecodeError as err:
+        raise RcanError(f"{path} is malformed JSON ({err.msg}, line {err.lineno})") from None
+    if not isinstance(value, kind):
+        raise RcanError(f"{path}: expected a JSON {'object' if kind is dict else 'list'} at the "
+                        f"top, got {type(value).__name__}")
+    return value
+
+
 def to_jsonable(obj: Any) -> Any:
     """Convert dataclasses, paths, tuples and numpy scalars into plain JSON values."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -91,7 +111,7 @@ def save_run_config(
     saved = Path(out) / "config.json"
     payload = {**to_jsonable(config), **(extra or {})}
     if saved.exists():
-        previous = json.loads(saved.read_text())
+        previous = read_json(saved)
         for key in frozen:
             if not _same_settings(previous.get(key), payload.get(key)):
                 from rcan.common.errors import RcanError

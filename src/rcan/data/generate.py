@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rcan.common.errors import RcanError
-from rcan.common.io import to_jsonable, write_json
+from rcan.common.io import read_json, to_jsonable, write_json
 from rcan.data.parallel import run_shards
 from rcan.data.shards import shard_path, write_shard
 from rcan.sim.assets import object_set
@@ -91,7 +90,7 @@ def generate(config: GenerateConfig) -> list[int]:
     payload = to_jsonable(config)
     payload["out"] = str(out)
     if saved.exists():
-        previous = json.loads(saved.read_text())
+        previous = read_json(saved)
         previous["out"] = str(out)
         if _content_settings(previous) != _content_settings(payload):
             raise RcanError(

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rcan.common.errors import RcanError
-from rcan.common.io import atomic_path, write_json
+from rcan.common.io import atomic_path, read_json, write_json
 from rcan.common.stats import RATE_KEYS, rate_fields, wilson
 
 
@@ -52,10 +51,7 @@ def read_curve(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
     if not path.is_file():
         raise RcanError(f"{folder}: no curve.json (expected a train-policy run or a folder "
                         "written by rcan publish-run)")
-    try:
-        points = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise RcanError(f"{path} is malformed ({err.msg})") from None
+    points = read_json(path, list)
     needed = ("grasps", *RATE_KEYS)
     if not isinstance(points, list) or not all(
             isinstance(p, dict) and all(k in p for k in needed) for p in points):

@@ -11,14 +11,13 @@ evaluate DEST/policy`` after the run folder is gone.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from rcan.common.errors import RcanError
-from rcan.common.io import atomic_folder, write_json
+from rcan.common.io import atomic_folder, read_json, write_json
 from rcan.common.machine import machine_summary
 from rcan.common.stats import RATE_KEYS
 from rcan.qtopt.checkpoint import ONLINE
@@ -35,13 +34,13 @@ def publish_run(run: str | os.PathLike[str], dest: str | os.PathLike[str]) -> di
     for path in (curve_path, config_path):
         if not path.is_file():
             raise RcanError(f"publish-run: {path} is missing (is {run} a train-policy run?)")
-    curve = json.loads(curve_path.read_text())
-    if not isinstance(curve, list) or not curve:
+    curve = read_json(curve_path, list)
+    if not curve:
         raise RcanError(f"publish-run: {curve_path} holds no evaluation yet")
-    config = json.loads(config_path.read_text())
+    config = read_json(config_path)
     checkpoint = run / "checkpoint"
     state_path = checkpoint / "state.json"
-    state = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    state = read_json(state_path) if state_path.is_file() else {}
     last = curve[-1]
     missing = [k for k in (*METRIC_KEYS, "grasps") if k not in last]
     if missing:

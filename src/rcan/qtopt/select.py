@@ -12,7 +12,6 @@ the choice never sees the episodes it is reported on (early stopping on a valida
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import tyro
 from tqdm import tqdm
 
 from rcan.common.errors import RcanError
-from rcan.common.io import write_json
+from rcan.common.io import read_json, write_json
 from rcan.common.stats import rate_fields
 from rcan.qtopt.checkpoint import snapshot_folders, snapshot_grasps
 from rcan.qtopt.collector import evaluate_actor
@@ -81,7 +80,7 @@ def select_snapshot(config: SelectSnapshotConfig) -> dict[str, Any]:
     out = config.out or Path(config.run) / "selection.json"
     settings = {"episodes": config.episodes, "objects": config.objects, "seed": config.seed,
                 "domain": config.domain, "network": config.network}
-    previous: dict[str, Any] = json.loads(out.read_text()) if out.is_file() else {}
+    previous: dict[str, Any] = read_json(out) if out.is_file() else {}
     same = previous.get("settings") == settings
     done = {int(s["grasps"]): s for s in previous.get("snapshots", [])} if same else {}
     done_ensembles = {int(e["k"]): e for e in previous.get("ensembles", [])} if same else {}

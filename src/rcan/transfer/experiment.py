@@ -46,7 +46,7 @@ from typing import Any
 import torch
 
 from rcan.common.errors import RcanError
-from rcan.common.io import atomic_folder, to_jsonable, write_json
+from rcan.common.io import atomic_folder, read_json, to_jsonable, write_json
 from rcan.common.machine import machine
 from rcan.qtopt.load import saved_env_config
 from rcan.qtopt.observation import run_domain
@@ -127,7 +127,7 @@ def trained_grasps(run: Path) -> int:
     for folder in (run / "checkpoint", run):
         path = folder / "state.json"
         if path.is_file():
-            return int(json.loads(path.read_text()).get("grasps", 0))
+            return int(read_json(path).get("grasps", 0))
     return 0
 
 
@@ -136,8 +136,7 @@ class Timings:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.seconds: dict[str, float] = (json.loads(path.read_text()) if path.is_file()
-                                          else {})
+        self.seconds: dict[str, float] = read_json(path) if path.is_file() else {}
 
     def record(self, stage: str, seconds: float) -> None:
         """Add ``seconds`` to ``stage`` (a resumed stage accumulates) and save."""
@@ -254,7 +253,7 @@ class Table1:
         config.init_from = None
         config.out = self.out / row / "sim"
         metrics = config.out / "metrics.json"
-        if metrics.is_file() and json.loads(metrics.read_text()).get(
+        if metrics.is_file() and read_json(metrics).get(
                 "grasps_trained", 0) >= config.grasps:
             return config.out
         print(f"[{row}] training in simulation to {config.grasps} grasps in {config.out}")
@@ -312,7 +311,7 @@ class Table1:
         metrics = stage / "metrics.json"
         column = stage.name if stage.name != "sim_eval" else SIM
         if metrics.is_file():
-            result = json.loads(metrics.read_text())
+            result = read_json(metrics)
         else:
             start = time.perf_counter()
             actor, policy_config = load_policy(policy, seed=self.config.train.seed)

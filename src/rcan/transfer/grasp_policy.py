@@ -19,7 +19,6 @@ gives the same actions here and in the exported ONNX policy (rcan.transfer.expor
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,7 +29,7 @@ import torch
 from safetensors.torch import save_file
 
 from rcan.common.errors import RcanError
-from rcan.common.io import to_jsonable, write_json
+from rcan.common.io import read_json, to_jsonable, write_json
 from rcan.qtopt.cem import ACT_CEM, CEMConfig
 from rcan.qtopt.load import TRANSLATOR_DIR, load_actor
 from rcan.qtopt.networks import QNetwork
@@ -144,12 +143,12 @@ def run_provenance(run: str | os.PathLike[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"run": str(folder)}
     config = folder / "config.json"
     if config.is_file():
-        out["command"] = json.loads(config.read_text()).get("command")
+        out["command"] = read_json(config).get("command")
     state = folder / "checkpoint" / "state.json"
     if state.is_file():
-        out["grasps"] = json.loads(state.read_text()).get("grasps")
+        out["grasps"] = read_json(state).get("grasps")
     curve = folder / "curve.json"
-    if curve.is_file() and (points := json.loads(curve.read_text())):
+    if curve.is_file() and (points := read_json(curve, list)):
         out["last_evaluation"] = points[-1]
     return out
 

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from rcan.common.errors import RcanError
+from rcan.common.io import read_json
 from rcan.qtopt.load import saved_env_config
 from rcan.sim.domain import domain_name
 from rcan.transfer.document import ReportFolder
@@ -113,7 +114,7 @@ def load_results(table: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise RcanError(f"table {table} is malformed ({err.msg})") from None
     check_table(data, str(table))
     meta_file = meta_path(table)
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    meta = read_json(meta_file) if meta_file.is_file() else {}
     return data, meta
 
 
