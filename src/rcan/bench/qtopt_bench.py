@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rcan.bench import announce
 from rcan.common.io import to_jsonable, write_json
 from rcan.qtopt.actor import QTOptActor
 from rcan.qtopt.batch import QBatch
@@ -99,6 +100,7 @@ def bench_qtopt(config: QtOptBenchConfig) -> dict[str, Any]:
     """Run the three measurements and write ``config.out``."""
     torch.set_num_threads(config.threads)
     result: dict[str, Any] = {"threads": config.threads}
+    announce("qtopt", "acting latency ...")
     result["act_ms_canonical"] = _act_ms(ObservationEncoder("canonical"), config.repeats)
     if config.ensemble >= 2:
         result[f"act_ms_canonical_ensemble{config.ensemble}"] = _act_ms(
@@ -108,12 +110,14 @@ def bench_qtopt(config: QtOptBenchConfig) -> dict[str, Any]:
 
         encoder = ObservationEncoder("rcan", Translator.from_checkpoint(config.translator))
         result["act_ms_rcan"] = _act_ms(encoder, config.repeats)
+    announce("qtopt", "batched CEM against a per-sample loop ...")
     cem = bench_cem(threads=config.threads)
     result["cem"] = to_jsonable(cem)
     result["cem_batched_over_loop"] = cem.speedup
     torch.set_num_threads(config.threads)
     layouts = {"channels_last": torch.channels_last, "nchw": torch.contiguous_format}
     rates: dict[str, list[float]] = {name: [] for name in layouts}
+    announce("qtopt", f"training steps, {config.train_repeats} x {len(layouts)} layouts ...")
     for _ in range(config.train_repeats):
         for name, layout in layouts.items():
             with activation_layout(layout):

@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from rcan.bench import announce
 from rcan.common.errors import RcanError
 from rcan.common.io import to_jsonable, write_json
 from rcan.qtopt.networks import QNetwork, QNetworkConfig
@@ -116,6 +117,7 @@ def scaling_report(runs: list[dict[str, Any]], config: dict[str, Any], command: 
 
 def _time_collectors(ray: Any, config: RayBenchConfig, count: int) -> dict[str, Any]:
     """Play the benchmark's chunks with ``count`` collector actors; the raw measurement."""
+    announce("ray", f"{count} collector(s), {config.episodes} episodes ...")
     from rcan.distributed.publish import WeightPublisher, to_numpy
     from rcan.distributed.workers import CollectorWorker, derived_seed
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rcan.bench import announce
 from rcan.bench.peer_kuka import run_peer_isolated, single_thread_environ
 from rcan.common.io import to_jsonable, write_json
 
@@ -96,8 +97,10 @@ def run_ours_isolated(config: SimBenchConfig) -> dict:
 
 def bench_sim(config: SimBenchConfig) -> dict[str, Any]:
     """Run both and write ``config.out``."""
+    announce("sim", "ours, one core ...")
     ours = run_ours_isolated(config)
     side = config.peer_image_size
+    announce("sim", f"pybullet's KukaDiverseObjectEnv, {config.peer_episodes} episodes ...")
     peer = run_peer_isolated(config.peer_episodes, config.seed, side, side)
     result = {
         "ours_episodes_per_s": ours["episodes_per_s"],

@@ -141,7 +141,8 @@ def evaluate_actor(
     outcomes = OutcomeCounts()
     steps = 0
     try:
-        bar = tqdm(range(episodes), desc=progress, disable=progress is None, unit="episode")
+        bar = tqdm(range(episodes), desc=progress, disable=progress is None, unit="episode",
+                   leave=False)
         for i in bar:
             episode = actor.run_episode(env, explore=False, seed=seed if i == 0 else None)
             outcomes.add_episode(episode)

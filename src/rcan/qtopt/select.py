@@ -122,6 +122,7 @@ def _validate(folder: Path, ensemble: int, config: SelectSnapshotConfig) -> dict
     """Validation success of one snapshot (``ensemble`` 1) or of a run's last-K ensemble."""
     actor, train_config = load_actor(folder, network_name=config.network, ensemble=ensemble)
     domain = config.domain or training_domain(train_config)
+    label = folder.name if ensemble == 1 else f"last {ensemble} snapshots"
     result = evaluate_actor(actor, saved_env_config(train_config, domain, config.objects),
-                            config.episodes, config.seed)
+                            config.episodes, config.seed, progress=label)
     return rate_fields(result)

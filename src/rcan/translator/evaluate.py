@@ -39,7 +39,7 @@ def evaluate_translator(config: EvaluateTranslatorConfig) -> dict[str, Any]:
     result: dict[str, Any] = {
         "translator": str(config.translator),
         "data": str(config.data),
-        **evaluate(translator, data),
+        **evaluate(translator, data, progress="evaluate-translator"),
     }
     out = Path(config.out)
     out.parent.mkdir(parents=True, exist_ok=True)

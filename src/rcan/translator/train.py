@@ -149,13 +149,18 @@ def train_translator(config: TrainTranslatorConfig) -> dict[str, Any]:
     return metrics
 
 
-def evaluate(translator: Translator, data: PairedArrays, batch: int = 256) -> dict[str, float]:
-    """Metrics of ``translator`` on ``data`` (see TranslationMetrics)."""
+def evaluate(translator: Translator, data: PairedArrays, batch: int = 256,
+             progress: str | None = None) -> dict[str, float]:
+    """Metrics of ``translator`` on ``data`` (see TranslationMetrics); ``progress``: the label
+    of a progress bar over the pairs (None: silent, as inside training)."""
     metrics = TranslationMetrics()
+    bar = tqdm(total=len(data), desc=progress, disable=progress is None, unit="pair")
     for i in range(0, len(data), batch):
+        bar.update(min(batch, len(data) - i))
         t = translator.translate(data.image[i : i + batch])
         metrics.update(t.canonical, data.canonical[i : i + batch], t.mask,
                        data.mask[i : i + batch], t.depth, data.depth[i : i + batch])
+    bar.close()
     return metrics.result()
 
 
