@@ -115,3 +115,12 @@ def test_evaluate_translator_matches_the_training_metrics(paired: Path, tmp_path
         assert result[key] == pytest.approx(direct[key])
     assert json.loads(out.read_text())["miou"] == pytest.approx(result["miou"])
     assert out.with_suffix(".png").stat().st_size > 0
+
+
+def test_shards_of_two_image_sizes_are_refused_in_one_line(tmp_path: Path) -> None:
+    generate(GenerateConfig(out=tmp_path, shards=1, episodes_per_shard=1, image_size=32, seed=0))
+    other = tmp_path / "other"
+    generate(GenerateConfig(out=other, shards=1, episodes_per_shard=1, image_size=16, seed=0))
+    (other / "shard-00000.h5").rename(tmp_path / "shard-00001.h5")
+    with pytest.raises(RcanError, match=r"shard-00001\.h5: images of shape \(16, 16, 3\)"):
+        load_paired(tmp_path, progress=False)

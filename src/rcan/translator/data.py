@@ -62,6 +62,10 @@ def load_paired(root: str | Path, limit: int | None = None, progress: bool = Tru
         if missing:
             raise RcanError(f"{path}: missing fields {missing}")
         domain = domain or str(meta.get("domain", ""))
+        shape, first = arrays["randomized"].shape[1:], parts["randomized"][:1]
+        if first and shape != first[0].shape[1:]:
+            raise RcanError(f"{path}: images of shape {shape}, but {shards[0]} holds "
+                            f"{first[0].shape[1:]}; one image size per folder")
         for k in PAIRED_FIELDS:
             parts[k].append(arrays[k])
         count += len(arrays["randomized"])
