@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ import torch
 import tyro
 
 from rcan.common.errors import RcanError
-from rcan.common.io import write_json
+from rcan.common.io import read_json, write_json
 from rcan.common.stats import paired_comparison, rate_fields
 from rcan.qtopt.collector import evaluate_actor
 from rcan.qtopt.ensemble import QEnsemble
@@ -136,11 +135,8 @@ SAME_EPISODES = ("domain", "objects", "seed", "episodes")
 
 def read_evaluation(path: str | os.PathLike[str]) -> dict[str, Any]:
     """An ``rcan evaluate`` JSON that records each episode's success (RcanError if not)."""
-    try:
-        result = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as err:
-        raise RcanError(f"{path}: not a readable evaluation JSON ({err})") from None
-    if not isinstance(result, dict) or not isinstance(result.get("success_by_episode"), str):
+    result = read_json(path)
+    if not isinstance(result.get("success_by_episode"), str):
         raise RcanError(f"{path}: no 'success_by_episode' field (written by an rcan evaluate "
                         "older than paired comparisons; evaluate again)")
     return result
