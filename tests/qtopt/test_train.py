@@ -348,7 +348,12 @@ def test_evaluate_plays_in_the_environment_the_policy_was_trained_in(tmp_path: P
     assert len(by_episode) == 2 and by_episode.count("1") == result["outcomes"]["success"]
     assert result["act_cem"]["samples"] == config.act_cem.samples
     assert result["ensemble"] is None  # one network: no member list
-    assert result["patience"] is None
+    assert result["patience"] is None and result["actor_seed"] == 0
+    again = evaluate(EvaluateConfig(tmp_path, episodes=2, out=tmp_path / "again.json"))
+    assert again == result  # the same episodes and the same draws: the same evaluation
+    other = evaluate(EvaluateConfig(tmp_path, episodes=2, actor_seed=1,
+                                    out=tmp_path / "other.json"))
+    assert other["actor_seed"] == 1 and other["seed"] == result["seed"]
     patient = evaluate(EvaluateConfig(tmp_path, episodes=2, patience=1.5,
                                       out=tmp_path / "patient.json"))
     # The rule reads the discount and step penalty the run trained with.

@@ -42,6 +42,9 @@ class EvaluateConfig:
     """Object set (default: held-out test objects)."""
     seed: int = 10_000
     """Seed of the evaluation episodes (fixed, so policies meet the same episodes)."""
+    actor_seed: int = 0
+    """Seed of the policy's own random draws (CEM samples): another value replays the same
+    episodes with other draws, which shows how much of the outcome is acting chance."""
     translator: Path | None = None
     """Override the translator of an rcan policy."""
     out: Path | None = None
@@ -85,6 +88,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         torch.set_num_threads(config.threads)
     actor, train_config = load_actor(
         config.policy, str(config.translator) if config.translator else None,
+        seed=config.actor_seed,
         network_name=config.network, ensemble=config.ensemble,
         ensemble_until=config.ensemble_until,
         perfect_classes=config.perfect_classes if config.perfect_translation else None,
@@ -110,6 +114,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         "domain": domain,
         "objects": config.objects,
         "seed": config.seed,
+        "actor_seed": config.actor_seed,
         "translator": (None if config.perfect_translation and not config.perfect_classes
                        else translator_source(config.policy, train_config, config.translator)),
         "perfect_translation": config.perfect_translation,
