@@ -200,3 +200,16 @@ def test_patience_table_is_recomputed_and_quoted(load_script, monkeypatch) -> No
         patient = json.loads((PATIENCE / f"{stem}_p1.json").read_text())
         assert patient["patience"]["factor"] == 1.0, stem
     assert module.table() in (PATIENCE / "README.md").read_text()
+
+
+CHANCE = RESULTS / "acting_chance"
+
+
+@pytest.mark.skipif(not (CHANCE / "chance.json").is_file(), reason="not published")
+def test_acting_chance_table_is_recomputed_and_quoted(load_script) -> None:
+    module = load_script(CHANCE / "table.py")
+    summary = module.summarize()
+    assert summary == json.loads((CHANCE / "chance.json").read_text())
+    assert module.table(summary) in (CHANCE / "README.md").read_text()
+    for row in summary["pairs"].values():  # the README's reading of the table
+        assert abs(row["phi"]) < 0.1
