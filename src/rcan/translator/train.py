@@ -156,10 +156,10 @@ def evaluate(translator: Translator, data: PairedArrays, batch: int = 256,
     metrics = TranslationMetrics()
     bar = tqdm(total=len(data), desc=progress, disable=progress is None, unit="pair")
     for i in range(0, len(data), batch):
-        bar.update(min(batch, len(data) - i))
         t = translator.translate(data.image[i : i + batch])
         metrics.update(t.canonical, data.canonical[i : i + batch], t.mask,
                        data.mask[i : i + batch], t.depth, data.depth[i : i + batch])
+        bar.update(len(t.canonical))
     bar.close()
     return metrics.result()
 
