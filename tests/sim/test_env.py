@@ -439,3 +439,33 @@ def test_object_distance_is_to_the_nearest_object_centre(canonical_env: GraspEnv
     expected = min(np.hypot(point[0] - x, point[1] - y) for x, y in centres)
     assert world.object_distance_xy(point) == pytest.approx(expected)
     assert 0 < expected <= 0.05 + 1e-9
+
+
+# ------------------------------------------------------------------------------ regrasp oracle
+
+
+def test_regrasp_oracle_reopens_an_empty_gripper_once() -> None:
+    env = make("canonical")
+    env.config.regrasp_oracle = 1
+    try:
+        env.reset(seed=3)  # the gripper starts 22-30 cm up: closing there holds nothing
+        obs, _, done, _, info = env.step(action(close=1, terminate=1))
+        assert not done and obs["gripper_closed"][0] == 0.0  # opened again, the episode goes on
+        assert (env.steps, info["success"]) == (1, False)
+        obs, _, done, _, info = env.step(action(close=1, terminate=1))
+        assert done and not info["success"] and not info["timed_out"]  # no second chance
+        env.reset(seed=3)  # every episode gets its own
+        assert not env.step(action(close=1, terminate=1))[2]
+    finally:
+        env.close()
+
+
+def test_without_the_oracle_an_empty_grasp_ends_the_episode() -> None:
+    env = make("canonical")
+    try:
+        env.reset(seed=3)
+        assert env.step(action(close=1, terminate=1))[2]
+    finally:
+        env.close()
+    with pytest.raises(RcanError, match="regrasp_oracle=-1"):
+        GraspEnv(EnvConfig(regrasp_oracle=-1))

@@ -59,6 +59,10 @@ class EvaluateConfig:
     """End episodes for success rather than speed: CEM ranks a non-terminating action by
     PATIENCE x the undiscounted success one step on (rcan.qtopt.policy.Patience; 1 undoes the
     discount and step penalty); default: QT-Opt's plain argmax of Q."""
+    regrasp_oracle: int = 0
+    """Diagnostic (simulation only): up to N times per episode a terminate on a closed, empty
+    gripper re-opens it and goes on instead of ending (EnvConfig.regrasp_oracle): what learning
+    to regrasp would be worth."""
     network: ActingNetwork = "online"
     """Weights to act with: the learner's (online) or their Polyak average (target_polyak)."""
     ensemble: int = 1
@@ -106,6 +110,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     # runs from before the environment was recorded get the defaults.
     env = saved_env_config(train_config, domain, config.objects)
     env.canonical_view = config.perfect_translation
+    env.regrasp_oracle = config.regrasp_oracle
     if config.patience is not None:
         actor.patience = run_patience(train_config, config.patience)
     result = {
@@ -122,6 +127,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
                             if config.perfect_translation else []),
         "act_cem": dataclasses.asdict(actor.cem),
         "patience": dataclasses.asdict(actor.patience) if actor.patience else None,
+        "regrasp_oracle": config.regrasp_oracle,
         "network": config.network,
         "ensemble": (list(actor.network.sources)
                      if isinstance(actor.network, QEnsemble) else None),

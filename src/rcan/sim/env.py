@@ -112,6 +112,11 @@ class EnvConfig:
     domain's camera, one more render per step) and its true segmentation (``obs["mask"]``):
     what a perfect translator would output. For diagnostics (``rcan evaluate
     --perfect-translation``); no real robot has it."""
+    regrasp_oracle: int = 0
+    """Diagnostic, simulation only: up to this many times per episode, a terminate with the
+    gripper closed lifts as the lift check does, and if nothing is held opens the gripper and
+    goes on instead of ending (the simulator knows what is held, no robot does): what a policy
+    that looks after lifting and tries again would gain (``rcan evaluate --regrasp-oracle``)."""
 
     def validate(self) -> None:
         """Raise RcanError on impossible settings."""
@@ -121,6 +126,8 @@ class EnvConfig:
                 raise RcanError(f"env config: {name}={value}: expected 8..1024 pixels")
         if self.max_steps < 1:
             raise RcanError(f"env config: max_steps={self.max_steps}: expected >= 1")
+        if self.regrasp_oracle < 0:
+            raise RcanError(f"env config: regrasp_oracle={self.regrasp_oracle}: expected >= 0")
         if self.world.num_objects < 1:
             raise RcanError(f"env config: world.num_objects={self.world.num_objects}: need >= 1")
 
@@ -168,6 +175,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.renderer: SceneRenderer | None = None
         self._episodes_in_world = 0
         self._last_close = (float("nan"), float("nan"))
+        self._regrasps_left = 0
+        self._lifted = False
         self.appearance: Appearance | None = None
         self.steps = 0
         self._obs: dict[str, np.ndarray] | None = None
@@ -214,6 +223,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.appearance = renderer.sample(looks)
         self.steps = 0
         self._last_close = (float("nan"), float("nan"))
+        self._regrasps_left = self.config.regrasp_oracle
+        self._lifted = False
         self._episodes_in_world += 1
         self._obs = self._observe()
         return self._obs, {"success": False, "grasped": [], "timed_out": False}
@@ -253,6 +264,14 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 world.step(cfg.gripper_substeps)
             terminate = True
         self.steps += 1
+        if terminate and robot.closed and self._regrasps_left > 0 and self.steps < cfg.max_steps:
+            self._lift()
+            if not self._held():  # the oracle's second chance: open, go on from up here
+                self._regrasps_left -= 1
+                self._lifted = False
+                robot.set_gripper(False)
+                world.step(cfg.gripper_substeps)
+                terminate = False
         done = bool(terminate) or self.steps >= cfg.max_steps
         reward = -cfg.step_penalty
         info: dict[str, Any] = {"success": False, "grasped": [], "timed_out": False}
@@ -333,22 +352,31 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         )
 
     def _lift_check(self) -> list[str]:
+        assert self.world is not None
+        if not self.world.robot.closed:
+            return []
+        if not self._lifted:  # the regrasp oracle may have lifted already in this step
+            self._lift()
+        return self._held()
+
+    def _lift(self) -> None:
+        """Raise the gripper by ``lift_height`` (the lift of the lift check)."""
         cfg, world = self.config, self.world
         assert world is not None
-        robot = world.robot
-        if not robot.closed:
-            return []
-        target = robot.target.copy()
+        target = world.robot.target.copy()
         target[2] += cfg.lift_height
-        robot.move_to(target, robot.yaw)
+        world.robot.move_to(target, world.robot.yaw)
         world.step(cfg.lift_substeps)
-        floor = world.tray_bottom + cfg.success_height
-        held = []
-        for obj in world.objects:
-            z = world.p.getBasePositionAndOrientation(obj.uid)[0][2]
-            if z > floor and world.touching_gripper(obj.uid):
-                held.append(obj.path.stem)
-        return held
+        self._lifted = True
+
+    def _held(self) -> list[str]:
+        """Objects held between the fingers at least ``success_height`` above the tray."""
+        world = self.world
+        assert world is not None
+        floor = world.tray_bottom + self.config.success_height
+        return [obj.path.stem for obj in world.objects
+                if world.p.getBasePositionAndOrientation(obj.uid)[0][2] > floor
+                and world.touching_gripper(obj.uid)]
 
     def _randomize_dynamics(self, rng: np.random.Generator) -> None:
         dyn = self.domain.dynamics
