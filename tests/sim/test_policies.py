@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rcan.common.errors import RcanError
-from rcan.sim.env import ACTION_DIM, EnvConfig, GraspEnv
+from rcan.sim.env import ACTION_DIM, OPEN, EnvConfig, GraspEnv
 from rcan.sim.policies import (
     BUILTIN_POLICIES,
     EXPLORERS,
@@ -172,3 +172,20 @@ def test_builtin_policies_match_the_rollout_command() -> None:
     assert set(EXPLORERS.values()) <= set(BUILTIN_POLICIES.values())
     with pytest.raises(RcanError, match="unknown built-in policy 'greedy': expected one of"):
         builtin_policy("greedy")
+
+
+def test_scripted_retry_opens_and_goes_again(train_objects_env: GraspEnv) -> None:
+    env = train_objects_env
+    policy = ScriptedExplorer()
+    policy.retry = 1.0  # always try again, as often as allowed
+    obs, _ = env.reset(seed=11)
+    policy.reset(env, np.random.default_rng(0))
+    opens = 0
+    for _ in range(env.config.max_steps):
+        act = policy.act(obs)
+        opens += int(act[OPEN] > 0.5)
+        obs, _, done, _, _ = env.step(act)
+        if done:
+            break
+    assert opens == policy.max_retries or env.steps == env.config.max_steps
+    assert opens >= 1

@@ -38,6 +38,10 @@ class ExplorationConfig:
     """Scripted explorer of the bootstrap and of scripted episodes: 'random' (a random point
     over the tray, QT-Opt's) or 'aimed' (noisy grasps at objects from the simulator's object
     poses: simulated training only; rcan.sim.policies.AimedExplorer)."""
+    scripted_retry: float = 0.0
+    """Chance that a scripted episode, after closing, opens again and goes for a new point
+    (at most twice) instead of ending, held object or not (rcan.sim.policies; pairs with
+    EnvConfig.lift_on_close, which lets the image show whether the grasp held)."""
     scripted_terminate: float = 0.02
     """Chance per scripted step of also asking to terminate."""
     scripted_gripper_noise: float = 0.05
@@ -133,6 +137,7 @@ class QTOptActor:
         fraction = 1.0 if scripted_only else self.exploration.scripted_fraction
         if explore and self.rng.random() < fraction:
             scripted = EXPLORERS[self.exploration.explorer]()
+            scripted.retry = self.exploration.scripted_retry
             scripted.reset(env, self.rng)
         rows: dict[str, list[np.ndarray]] = {}
         image = self.encoder.from_obs(obs)

@@ -112,6 +112,10 @@ class EnvConfig:
     domain's camera, one more render per step) and its true segmentation (``obs["mask"]``):
     what a perfect translator would output. For diagnostics (``rcan evaluate
     --perfect-translation``); no real robot has it."""
+    lift_on_close: bool = False
+    """Closing the gripper also raises it by ``lift_height`` in the same step, so the next
+    image shows whether something is held: a failed grasp can be seen, and tried again, at the
+    cost of coming back down (a robot running such a policy must lift on close as well)."""
     regrasp_oracle: int = 0
     """Diagnostic, simulation only: up to this many times per episode, a terminate with the
     gripper closed lifts as the lift check does, and if nothing is held opens the gripper and
@@ -257,6 +261,10 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 self._note_close()
             robot.set_gripper(bool(close))
             world.step(cfg.gripper_substeps)
+            if close and cfg.lift_on_close:
+                lifted = robot.target + np.array([0.0, 0.0, cfg.lift_height])
+                robot.move_to(self._clip_to_workspace(lifted), robot.yaw)
+                world.step(cfg.lift_substeps)
         if cfg.auto_grasp and world.gripper_height() < cfg.auto_grasp_height:
             if not robot.closed:
                 self._note_close()

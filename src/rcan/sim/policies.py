@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from rcan.common.errors import RcanError
-from rcan.sim.env import ACTION_DIM, CLOSE, TERMINATE, GraspEnv
+from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE, GraspEnv
 
 
 class Policy(Protocol):
@@ -49,7 +49,13 @@ def _arrived(env: GraspEnv, goal: np.ndarray, tolerance: float = 0.004) -> bool:
 
 
 class _GraspScript:
-    """Approach a point, descend, close, terminate; subclasses choose the point."""
+    """Approach a point, descend, close, terminate; subclasses choose the point.
+
+    ``retry`` is the chance that, after closing, the script opens again and goes for a new
+    point instead of ending (at most ``max_retries`` times), whether or not it holds
+    something: data in which re-opening after a grasp is sometimes right and sometimes wrong,
+    from which a Q-function can learn to tell the two apart (with ``lift_on_close`` the image
+    after closing shows which)."""
 
     hover: float = 0.08
     grasp_height: float = 0.005
@@ -59,12 +65,16 @@ class _GraspScript:
         self.phase = "approach"
         self.goal_xy = np.zeros(2)
         self.yaw: float | None = None
+        self.retry = 0.0
+        self.max_retries = 2
+        self._retries_left = 0
 
     def reset(self, env: GraspEnv, rng: np.random.Generator) -> None:
         self.env = env
         self.rng = rng
         self.phase = "approach"
         self._last_height: float | None = None
+        self._retries_left = self.max_retries
         self.choose(env, rng)
 
     def choose(self, env: GraspEnv, rng: np.random.Generator) -> None:
@@ -98,6 +108,12 @@ class _GraspScript:
             action[CLOSE] = 1.0
             return action
         action = np.zeros(ACTION_DIM, np.float32)
+        if self.retry > 0 and self._retries_left > 0 and self.rng.random() < self.retry:
+            self._retries_left -= 1
+            self.phase, self._last_height = "approach", None
+            self.choose(env, self.rng)
+            action[OPEN] = 1.0
+            return action
         action[CLOSE] = 1.0
         action[TERMINATE] = 1.0
         return action
