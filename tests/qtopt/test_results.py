@@ -213,3 +213,14 @@ def test_acting_chance_table_is_recomputed_and_quoted(load_script) -> None:
     assert module.table(summary) in (CHANCE / "README.md").read_text()
     for row in summary["pairs"].values():  # the README's reading of the table
         assert abs(row["phi"]) < 0.1
+
+
+REGRASP = RESULTS / "regrasp_oracle"
+
+
+@pytest.mark.skipif(not (REGRASP / "regrasp.json").is_file(), reason="not published")
+def test_regrasp_oracle_table_is_recomputed_and_quoted(load_script) -> None:
+    module = load_script(REGRASP / "table.py")
+    summary = module.summarize()
+    assert summary == json.loads((REGRASP / "regrasp.json").read_text())
+    assert module.table(summary) in (REGRASP / "README.md").read_text()
