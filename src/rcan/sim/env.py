@@ -37,7 +37,9 @@ seed gives the same object layout and start pose in every domain. Byte-identical
 a fresh environment: a reused world keeps Bullet's contact caches, which shifts poses by ~1e-5.
 
 With ``auto_grasp=True`` the gripper closes and the episode ends by itself once the gripper is
-lower than ``auto_grasp_height``, like pybullet's ``KukaDiverseObjectEnv``.
+lower than ``auto_grasp_height``, like pybullet's ``KukaDiverseObjectEnv``. With
+``lift_on_close=True`` a close also raises the gripper by ``lift_height`` within its step, so
+the policy sees whether its grasp held before it decides to terminate or to open and retry.
 """
 
 from __future__ import annotations
