@@ -30,9 +30,10 @@ def test_report_divides_what_was_measured() -> None:
     assert no_one["ratio_2_over_1"] is None and no_one["speedup_over_1"] is None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[ModuleType]:
-    """A local Ray with 2 CPUs (reused if the session already has one)."""
+    """A local Ray with 2 CPUs, shut down after this module: later tests fork worker pools
+    (rcan generate --workers), and forking a process that runs Ray can hang the pool."""
     from rcan.distributed import ray_session
 
     with ray_session(None, num_cpus=2) as ray:

@@ -9,9 +9,10 @@ from types import ModuleType
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ray_cluster() -> Iterator[ModuleType]:
-    """``ray``, initialised with ``num_cpus=2`` and no dashboard (reused if already up)."""
+    """``ray``, initialised with ``num_cpus=2`` and no dashboard, shut down after these tests:
+    other tests fork worker pools, which can hang in a process that runs Ray."""
     from rcan.distributed import ray_session
 
     with ray_session(None, num_cpus=2) as ray:
