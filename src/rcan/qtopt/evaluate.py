@@ -112,7 +112,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     env.canonical_view = config.perfect_translation
     env.regrasp_oracle = config.regrasp_oracle
     if config.patience is not None:
-        actor.patience = run_patience(train_config, config.patience)
+        actor.patience = run_patience(train_config, env, config.patience)
     result = {
         "policy": str(config.policy),
         "obs": train_config["obs"],

@@ -131,15 +131,15 @@ def rcan_translator(folder: str | os.PathLike[str], config: dict[str, Any],
     return str(recorded)
 
 
-def run_patience(config: dict[str, Any], factor: float) -> Patience:
-    """The :class:`Patience` acting rule for a policy: ``factor`` with the discount and step
-    penalty its run trained with (config.json; the defaults where it recorded none)."""
+def run_patience(config: dict[str, Any], env: EnvConfig, factor: float) -> Patience:
+    """The :class:`Patience` acting rule for a policy: ``factor`` with the discount its run
+    trained with (config.json; the default where it recorded none) and the step penalty of
+    ``env``, the environment it acts in (:func:`saved_env_config`)."""
     targets = config.get("targets") or {}
     if not isinstance(targets, dict):
         raise RcanError("policy config.json: 'targets' must be a mapping")
     discount = targets.get("discount", TargetConfig().discount)
-    step_penalty = saved_env_config(config, "canonical", "test").step_penalty
-    return Patience(factor, float(discount), float(step_penalty))
+    return Patience(factor, float(discount), float(env.step_penalty))
 
 
 def training_domain(config: dict[str, Any]) -> str:
