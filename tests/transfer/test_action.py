@@ -36,6 +36,13 @@ def test_close_wins_over_open_as_in_the_environment() -> None:
     assert a.as_array()[4:].tolist() == [1.0, 0.0, 0.0]
 
 
+def test_lift_only_with_a_close() -> None:
+    closing = GraspAction.from_array(np.array([0, 0, 0, 0, 1, 0, 0]), 0.5, 0.05, 0.4, 0.12)
+    moving = GraspAction.from_array(np.array([0, 0, 0, 0, 0, 1, 0]), 0.5, 0.05, 0.4, 0.12)
+    assert (closing.lift, moving.lift) == (0.12, 0.0)
+    assert GraspAction.from_array(np.array([0, 0, 0, 0, 1, 0, 0]), 0.5, 0.05, 0.4).lift == 0.0
+
+
 def test_bits_are_thresholded_at_half() -> None:
     a = GraspAction.from_array(np.array([0, 0, 0, 0, 0.5, 0.51, 0.49]), 0.5, 0.05, 0.4)
     assert (a.close, a.open, a.terminate) == (False, True, False)

@@ -15,7 +15,7 @@ import torch
 
 from rcan.common.errors import RcanError
 from rcan.qtopt.cem import ACTION_HIGH, ACTION_LOW
-from rcan.qtopt.load import load_actor
+from rcan.qtopt.load import load_actor, saved_env_config
 from rcan.transfer import GraspAction, GraspPolicy
 
 _RNG = np.random.default_rng(3)
@@ -63,6 +63,35 @@ def test_scales_come_from_the_config(tmp_path: Path, canonical_policy: GraspPoli
     np.testing.assert_allclose(a.translation, np.array(b.translation) * 0.4, rtol=1e-6)
     assert a.yaw == pytest.approx(b.yaw / 4)
     np.testing.assert_allclose(a.as_array(), b.as_array(), atol=1e-6)
+
+
+def test_close_lift_travels_with_the_policy(tmp_path: Path, make_run: Callable[..., Path],
+                                            canonical_policy: GraspPolicy) -> None:
+    """A policy trained with lift_on_close tells the robot to rise after closing, and its saved
+    folder makes the evaluator lift on close too; other policies never ask for a lift."""
+    run = make_run(tmp_path / "run", "canonical")
+    config = json.loads((run / "checkpoint" / "config.json").read_text())
+    config["env"] = {**config.get("env", {}), "lift_on_close": True, "lift_height": 0.1}
+    (run / "checkpoint" / "config.json").write_text(json.dumps(config))
+    lifting = GraspPolicy.from_pretrained(run)
+    assert lifting.spec.close_lift == pytest.approx(0.1)
+    assert canonical_policy.spec.close_lift == 0.0
+    closed = np.zeros(64, np.float32)
+    batch = np.repeat(IMAGES[:1], 64, axis=0)
+    for policy in (lifting, canonical_policy):
+        actions = policy.act_batch(batch, closed, np.full(64, 0.01, np.float32), seed=2)
+        assert any(a.close for a in actions) and not all(a.close for a in actions)
+        for a in actions:
+            assert a.lift == (policy.spec.close_lift if a.close else 0.0)
+    saved = lifting.save_pretrained(tmp_path / "saved")
+    assert GraspPolicy.from_pretrained(saved).spec == lifting.spec
+    saved_config = json.loads((saved / "config.json").read_text())
+    env = saved_env_config(saved_config, "canonical", "procedural")
+    assert env.lift_on_close and env.lift_height == pytest.approx(0.1)
+    config["env"]["lift_on_close"] = "yes"
+    (run / "checkpoint" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(RcanError, match=r"env\.lift_on_close must be true or false"):
+        GraspPolicy.from_pretrained(run)
 
 
 def test_determinism(canonical_run: Path, canonical_policy: GraspPolicy) -> None:

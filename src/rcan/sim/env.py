@@ -263,10 +263,8 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 self._note_close()
             robot.set_gripper(bool(close))
             world.step(cfg.gripper_substeps)
-            if close and cfg.lift_on_close:
-                lifted = robot.target + np.array([0.0, 0.0, cfg.lift_height])
-                robot.move_to(self._clip_to_workspace(lifted), robot.yaw)
-                world.step(cfg.lift_substeps)
+            if close and cfg.lift_on_close:  # an ordinary move: stays inside the workspace
+                self._raise_gripper(within_workspace=True)
         if cfg.auto_grasp and world.gripper_height() < cfg.auto_grasp_height:
             if not robot.closed:
                 self._note_close()
@@ -370,14 +368,19 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return self._held()
 
     def _lift(self) -> None:
-        """Raise the gripper by ``lift_height`` (the lift of the lift check)."""
+        """The lift of the lift check: may leave the workspace, and is done once per step."""
+        self._raise_gripper(within_workspace=False)
+        self._lifted = True
+
+    def _raise_gripper(self, within_workspace: bool) -> None:
+        """Raise the gripper by ``lift_height`` and let the world settle."""
         cfg, world = self.config, self.world
         assert world is not None
-        target = world.robot.target.copy()
-        target[2] += cfg.lift_height
+        target = world.robot.target + np.array([0.0, 0.0, cfg.lift_height])
+        if within_workspace:
+            target = self._clip_to_workspace(target)
         world.robot.move_to(target, world.robot.yaw)
         world.step(cfg.lift_substeps)
-        self._lifted = True
 
     def _held(self) -> list[str]:
         """Objects held between the fingers at least ``success_height`` above the tray."""

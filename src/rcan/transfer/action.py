@@ -44,6 +44,10 @@ class GraspAction:
     """End the episode: lift and check the grasp."""
     q_value: float
     """The Q-network's estimate, in [0, 1], that this action leads to a successful grasp."""
+    lift: float = 0.0
+    """Metres to raise the gripper right after closing, before the next image: a policy trained
+    with EnvConfig.lift_on_close looks at that image to see whether its grasp held. 0 unless
+    ``close`` is set and the policy was trained so."""
     max_translation: float = field(default=0.05, repr=False)
     """Metres per unit of the raw translation (the policy's training setting)."""
     max_rotation: float = field(default=0.4, repr=False)
@@ -51,9 +55,11 @@ class GraspAction:
 
     @classmethod
     def from_array(
-        cls, raw: np.ndarray, q_value: float, max_translation: float, max_rotation: float
+        cls, raw: np.ndarray, q_value: float, max_translation: float, max_rotation: float,
+        close_lift: float = 0.0,
     ) -> GraspAction:
-        """From the environment's raw 7-vector (bits thresholded at 0.5, as the env does)."""
+        """From the environment's raw 7-vector (bits thresholded at 0.5, as the env does);
+        ``close_lift``: the policy's lift with each close (see :attr:`lift`)."""
         raw = np.asarray(raw, dtype=np.float64)
         if raw.shape != (RAW_SIZE,) or not np.all(np.isfinite(raw)):
             raise RcanError(f"raw action must be a finite vector of shape (7,), got {raw.shape}")
@@ -69,6 +75,7 @@ class GraspAction:
             open=bool(raw[OPEN] > 0.5) and not close,
             terminate=bool(raw[TERMINATE] > 0.5),
             q_value=float(q_value),
+            lift=float(close_lift) if close else 0.0,
             max_translation=float(max_translation),
             max_rotation=float(max_rotation),
         )

@@ -9,7 +9,8 @@
         rgb = center_crop_resize(camera.read(), policy.image_size)
         action = policy.act(rgb, gripper.closed, gripper.height_above_tray())
         robot.move_by(action.translation, action.yaw)         # metres, radians
-        ...                                                   # close / open / terminate
+        ...                                                   # close (then rise by
+                                                              # action.lift) / open / terminate
 
 Each ``act`` runs the trained observation pipeline (for ``rcan`` the translator first) and
 QT-Opt's CEM over the Q-network, exactly as rcan.qtopt.cem does in training, with random
@@ -61,6 +62,7 @@ class GraspPolicy(PolicyRuntime):
         max_translation: float = 0.05,
         max_rotation: float = 0.4,
         seed: int = 0,
+        close_lift: float = 0.0,
     ) -> None:
         if obs not in CHANNELS:
             raise RcanError(f"unknown observation mode {obs!r}: expected one of {list(CHANNELS)}")
@@ -85,7 +87,7 @@ class GraspPolicy(PolicyRuntime):
         super().__init__(
             ActingSpec(obs, cfg.image_height, cfg.image_width, float(max_translation),
                        float(max_rotation), cem.samples, cem.iterations,
-                       self.graph.continuous, self.graph.discrete),
+                       self.graph.continuous, self.graph.discrete, float(close_lift)),
             seed,
         )
 
@@ -100,7 +102,7 @@ class GraspPolicy(PolicyRuntime):
         actor, config = load_actor(found.checkpoint, str(source) if source else None)
         max_translation, max_rotation = found.action_scales()
         return cls(actor.network, config["obs"], actor.encoder.translator, actor.cem,
-                   max_translation, max_rotation, seed)
+                   max_translation, max_rotation, seed, found.close_lift())
 
     def save_pretrained(self, folder: str | os.PathLike[str],
                         trained: Mapping[str, Any] | None = None) -> Path:
@@ -115,8 +117,11 @@ class GraspPolicy(PolicyRuntime):
             "network": to_jsonable(self.network.config),
             "act_cem": to_jsonable(self.cem),
             "env": {"max_translation": self.spec.max_translation,
-                    "max_rotation": self.spec.max_rotation},
+                    "max_rotation": self.spec.max_rotation,
+                    "lift_on_close": self.spec.close_lift > 0},
         }
+        if self.spec.close_lift > 0:
+            config["env"]["lift_height"] = self.spec.close_lift
         if trained is not None:
             config["trained"] = dict(trained)
         with replace_policy_folder(folder) as tmp:

@@ -5,7 +5,8 @@
     POLICY/                    a train-policy run folder, or its checkpoint/ folder, or a
     |                          folder written by save_pretrained (self-contained)
     +- config.json             obs, network, act_cem (train-policy's own fields) and, when
-    |                          saved by save_pretrained, format and env scales
+    |                          saved by save_pretrained, format and the env settings
+|                          that give actions their meaning (scales, close lift)
     +- online.safetensors      the Q-network's weights
     +- translator/             rcan mode only: generator.safetensors + config.json
 
@@ -17,9 +18,10 @@ Only safetensors and JSON are read. Pickle-based files (``.pt``, ``.pkl``...) ca
 when loaded, so they are never opened; a folder that holds only such files is rejected with a
 message saying so.
 
-The action scales (metres and radians per unit of action) are read from ``env`` in
-config.json. train-policy records none because it always trains with the environment's
-defaults (rcan.sim.env.EnvConfig), which are then used.
+The action scales (metres and radians per unit of action) and the close lift (metres the
+gripper rises with each close, for policies trained with ``EnvConfig.lift_on_close``) are read
+from ``env`` in config.json; a setting missing there takes the environment's default
+(rcan.sim.env.EnvConfig).
 """
 
 from __future__ import annotations
@@ -90,19 +92,32 @@ class PolicyFolder:
 
     def action_scales(self) -> tuple[float, float]:
         """(max_translation metres, max_rotation radians) per unit of action."""
+        return self._env_positive("max_translation"), self._env_positive("max_rotation")
+
+    def close_lift(self) -> float:
+        """Metres the gripper rises with each close: ``env.lift_height`` when the policy was
+        trained with ``env.lift_on_close``, else 0."""
+        lift_on_close = self._env_setting("lift_on_close")
+        if not isinstance(lift_on_close, bool):
+            raise RcanError(f"policy {self.given}: config.json env.lift_on_close must be true or "
+                            f"false, got {lift_on_close!r}")
+        return self._env_positive("lift_height") if lift_on_close else 0.0
+
+    def _env_setting(self, name: str) -> Any:
+        """``env.<name>`` from config.json, or the environment's default."""
         env = self.config.get("env") or {}
         if not isinstance(env, dict):
             raise RcanError(f"policy {self.given}: config.json 'env' must be a mapping")
-        defaults = EnvConfig()
-        scales = []
-        for name in ("max_translation", "max_rotation"):
-            value = env.get(name, getattr(defaults, name))
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                    math.isfinite(value) and value > 0):
-                raise RcanError(f"policy {self.given}: config.json env.{name} must be a "
-                                f"positive number, got {value!r}")
-            scales.append(float(value))
-        return scales[0], scales[1]
+        return env.get(name, getattr(EnvConfig(), name))
+
+    def _env_positive(self, name: str) -> float:
+        """``env.<name>``, checked to be a positive finite number."""
+        value = self._env_setting(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                math.isfinite(value) and value > 0):
+            raise RcanError(f"policy {self.given}: config.json env.{name} must be a "
+                            f"positive number, got {value!r}")
+        return float(value)
 
 
 @contextlib.contextmanager

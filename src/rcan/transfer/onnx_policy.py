@@ -2,7 +2,7 @@
 
 ``rcan export POLICY --out DIR`` writes ``DIR/policy.onnx`` (the acting graph: translator if
 any, Q-network and CEM, with CEM's random numbers as inputs; see rcan.transfer.acting_graph)
-and ``DIR/policy.json`` (the acting spec: image size, action scales, CEM sizes; plus the
+and ``DIR/policy.json`` (the acting spec: image size, action scales, close lift, CEM sizes; plus the
 export's own parity check). This class reads both and acts like :class:`GraspPolicy`: same
 ``act`` / ``act_batch`` signature, same input checks, and the same actions for the same seed,
 because both draw CEM's random numbers with numpy in rcan.transfer.runtime. It imports neither

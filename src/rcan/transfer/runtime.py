@@ -48,6 +48,9 @@ class ActingSpec:
     """Gaussian dimensions of the action (translation, yaw)."""
     discrete_dims: int = 3
     """Bernoulli dimensions of the action (close, open, terminate)."""
+    close_lift: float = 0.0
+    """Metres the gripper rises right after each close (policies trained with
+    EnvConfig.lift_on_close; 0 otherwise)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values."""
@@ -113,7 +116,8 @@ class PolicyRuntime:
         normal, uniform = self.cem_noise(len(images), seed)
         raw, q = self._run(images, closed, heights, normal, uniform)
         return [
-            GraspAction.from_array(r, q_i, self.spec.max_translation, self.spec.max_rotation)
+            GraspAction.from_array(r, q_i, self.spec.max_translation, self.spec.max_rotation,
+                                   self.spec.close_lift)
             for r, q_i in zip(raw, q, strict=True)
         ]
 
