@@ -51,3 +51,15 @@ def test_closing_quartiles_per_outcome_in_cm() -> None:
     assert closing["closed_on_nothing"]["distance_cm"] == [5.0, 5.0, 5.0]
     assert "ended_open" not in closing and counts.counts["ended_open"] == 1
 
+
+
+def test_retries_count_episodes_that_closed_more_than_once() -> None:
+    counts = OutcomeCounts()
+    counts.add(True, True, False, closes=2)
+    counts.add(False, True, False, closes=3)
+    counts.add(True, True, False, closes=1)
+    counts.add(False, False, True, closes=0)
+    assert counts.retries() == {"episodes": 2, "success": 1, "mean_closes": 1.5}
+    assert OutcomeCounts().retries() == {"episodes": 0, "success": 0, "mean_closes": 0.0}
+    summary = counts.summary()
+    assert summary["retries"] == counts.retries() and summary["success_by_episode"] == "1010"

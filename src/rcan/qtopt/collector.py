@@ -91,14 +91,18 @@ class OutcomeCounts:
     centre, height above the tray), metres; the env's ``close_distance`` and ``close_height``."""
     successes: list[bool] = field(default_factory=list)
     """Each episode's success, in the order they were added."""
+    closes_per_episode: list[int] = field(default_factory=list)
+    """Each episode's number of closes (the env's ``closes``), in order."""
 
     def add(self, success: bool, closed_at_end: bool, timed_out: bool,
-            close_distance: float = float("nan"), close_height: float = float("nan")) -> None:
-        """Count one episode from its result, final gripper state, how it ended and where the
-        gripper last closed (NaN: it never did)."""
+            close_distance: float = float("nan"), close_height: float = float("nan"),
+            closes: int = 0) -> None:
+        """Count one episode from its result, final gripper state, how it ended, where the
+        gripper last closed (NaN: it never did) and how many times it closed."""
         outcome = episode_outcome(success, closed_at_end)
         self.counts[outcome] += 1
         self.successes.append(bool(success))
+        self.closes_per_episode.append(int(closes))
         self.timeouts += bool(timed_out)
         if np.isfinite(close_distance):
             self.closes.setdefault(outcome, []).append((close_distance, close_height))
@@ -107,7 +111,23 @@ class OutcomeCounts:
         """Count one played :class:`Episode` (its replay-layout transitions)."""
         closed = float(episode.transitions["next_gripper_closed"][-1]) > 0.5
         self.add(episode.success, closed, episode.timed_out, episode.close_distance,
-                 episode.close_height)
+                 episode.close_height, episode.closes)
+
+    def summary(self) -> dict[str, Any]:
+        """The outcome fields of an evaluation's JSON: ``outcomes``, ``timeouts``,
+        ``closing``, ``retries`` and ``success_by_episode``."""
+        return {"outcomes": self.counts, "timeouts": self.timeouts, "closing": self.closing(),
+                "retries": self.retries(), "success_by_episode": self.success_by_episode()}
+
+    def retries(self) -> dict[str, Any]:
+        """Episodes whose gripper closed more than once (it re-opened and tried again), how
+        many of those succeeded, and the mean number of closes per episode: whether a policy
+        has learnt to retry a failed grasp."""
+        closes = np.asarray(self.closes_per_episode, np.int64)
+        retried = closes > 1
+        return {"episodes": int(retried.sum()),
+                "success": int(np.asarray(self.successes, bool)[retried].sum()),
+                "mean_closes": round(float(closes.mean()), 3) if len(closes) else 0.0}
 
     def success_by_episode(self) -> str:
         """Each episode's success in order, "1" or "0": what a paired comparison of two
@@ -157,8 +177,5 @@ def evaluate_actor(
         "ci_high": rate.ci_high,
         "episodes": episodes,
         "mean_episode_length": steps / max(episodes, 1),
-        "outcomes": outcomes.counts,
-        "timeouts": outcomes.timeouts,
-        "closing": outcomes.closing(),
-        "success_by_episode": outcomes.success_by_episode(),
+        **outcomes.summary(),
     }

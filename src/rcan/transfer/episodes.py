@@ -113,10 +113,7 @@ class PlayResult:
         """The JSON fields of an evaluation (as rcan evaluate writes them)."""
         return {"success": self.rate.success, "ci_low": self.rate.ci_low,
                 "ci_high": self.rate.ci_high, "episodes": self.rate.episodes,
-                "mean_episode_length": self.mean_episode_length,
-                "outcomes": self.outcomes.counts, "timeouts": self.outcomes.timeouts,
-                "closing": self.outcomes.closing(),
-                "success_by_episode": self.outcomes.success_by_episode()}
+                "mean_episode_length": self.mean_episode_length, **self.outcomes.summary()}
 
 
 def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int,
@@ -150,7 +147,8 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
                     break
             episode.success = bool(info["success"])
             outcomes.add(episode.success, bool(obs["gripper_closed"][0] > 0.5),
-                         bool(info["timed_out"]), info["close_distance"], info["close_height"])
+                         bool(info["timed_out"]), info["close_distance"], info["close_height"],
+                         info["closes"])
             if keep:
                 episode.images.append(obs["image"])
                 if episode.views:
