@@ -32,8 +32,8 @@ def test_report_divides_what_was_measured() -> None:
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[ModuleType]:
-    """A local Ray with 2 CPUs, shut down after this module: later tests fork worker pools
-    (rcan generate --workers), and forking a process that runs Ray can hang the pool."""
+    """A local Ray with 2 CPUs, shut down after this module so that its processes and threads
+    do not linger under the rest of the suite."""
     from rcan.distributed import ray_session
 
     with ray_session(None, num_cpus=2) as ray:

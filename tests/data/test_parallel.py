@@ -1,16 +1,18 @@
-"""run_shards: serial/parallel equivalence, failures, resume."""
+"""run_shards: serial/parallel equivalence, failures, resume, how workers start."""
 
 from __future__ import annotations
 
 import functools
 import os
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rcan.common.errors import RcanError
-from rcan.data.parallel import WorkerDiedError, run_shards
+from rcan.data.parallel import WorkerDiedError, run_shards, start_method
 from rcan.data.shards import list_shards, read_shard, shard_path, write_shard
 
 
@@ -100,3 +102,19 @@ def test_dead_worker_raises_instead_of_hanging(tmp_path: Path) -> None:
 def test_make_shard_must_write_its_shard(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"make_shard\(0\) returned without writing"):
         run_shards(forgetful, [0], tmp_path, workers=1, desc="forgetful")
+
+
+def test_workers_never_fork_a_process_that_runs_ray(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ray = types.ModuleType("ray")
+    ray.is_initialized = lambda: False  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ray", ray)
+    assert start_method() == "fork"
+    ray.is_initialized = lambda: True  # type: ignore[attr-defined]
+    assert start_method() == "forkserver"
+    root = tmp_path / "served"  # and the shards come out the same through a fork server
+    produced = run_shards(functools.partial(make_shard, root, tmp_path / "log"), range(3), root,
+                          workers=2, desc="forkserver")
+    assert produced == [0, 1, 2]
+    assert read_shard(shard_path(root, 2))[1] == {"index": 2}

@@ -11,8 +11,8 @@ import pytest
 
 @pytest.fixture(scope="package")
 def ray_cluster() -> Iterator[ModuleType]:
-    """``ray``, initialised with ``num_cpus=2`` and no dashboard, shut down after these tests:
-    other tests fork worker pools, which can hang in a process that runs Ray."""
+    """``ray``, initialised with ``num_cpus=2`` and no dashboard, shut down after these tests
+    so that its processes and threads do not linger under the rest of the suite."""
     from rcan.distributed import ray_session
 
     with ray_session(None, num_cpus=2) as ray:

@@ -50,12 +50,12 @@ def run_shards(
 
     Leftover temp files from a killed run are removed first, and indices whose shard already
     exists are skipped. With ``workers <= 1`` everything runs in this process, otherwise in a
-    ``multiprocessing`` pool (the "fork" start method where available, so workers start fast
-    and need no re-import). The first failure stops the run: the pool is terminated, partial
-    files of the shards in flight are removed, and the worker's exception is re-raised here;
-    completed shards stay, so running again resumes. A worker that dies without raising
-    (killed, segfault) raises :class:`WorkerDiedError` instead of hanging. Ctrl-C terminates
-    the pool the same way and re-raises ``KeyboardInterrupt``.
+    ``multiprocessing`` pool (started as :func:`start_method` says). The first failure stops
+    the run: the pool is terminated, partial files of the shards in flight are removed, and
+    the worker's exception is re-raised here; completed shards stay, so running again
+    resumes. A worker that dies without raising (killed, segfault) raises
+    :class:`WorkerDiedError` instead of hanging. Ctrl-C terminates the pool the same way and
+    re-raises ``KeyboardInterrupt``.
     """
     root = Path(root)
     todo = missing_shards(root, indices)
@@ -90,6 +90,20 @@ def missing_shards(root: Path, indices: Sequence[int]) -> list[int]:
     return [i for i in dict.fromkeys(int(i) for i in indices) if not _exists(root, i)]
 
 
+def start_method() -> str | None:
+    """How worker processes start: "fork" where available (at once, nothing re-imported),
+    except while Ray runs in this process, then "forkserver": a fork copies Ray's threads' locks
+    in whatever state they are, and a worker (or ``Pool.terminate``) can then wait forever.
+    None: the platform's default (spawn)."""
+    methods = mp.get_all_start_methods()
+    if "fork" not in methods:
+        return None
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        return "forkserver" if "forkserver" in methods else None
+    return "fork"
+
+
 def _exists(root: Path, index: int) -> bool:
     """True when the shard for ``index`` is already complete in ``root``."""
     return shard_path(root, index).is_file()
@@ -105,8 +119,7 @@ def _serial_results(make_shard: Callable[[int], object], todo: list[int]) -> Ite
 @contextlib.contextmanager
 def _pool_scope(root: Path, workers: int) -> Iterator[Pool]:
     """Run a worker pool; on any exception (Ctrl-C included) kill it and remove temp files."""
-    context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else None)
-    pool = context.Pool(workers, initializer=_init_worker)
+    pool = mp.get_context(start_method()).Pool(workers, initializer=_init_worker)
     try:
         yield pool
     except BaseException:
