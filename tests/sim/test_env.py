@@ -13,6 +13,7 @@ from gymnasium.utils.env_checker import check_env
 import rcan.sim  # registers rcan/BinGrasp-v0
 from rcan.common.errors import RcanError
 from rcan.sim.env import ACTION_DIM, CLOSE, OPEN, TERMINATE, EnvConfig, GraspEnv
+from rcan.sim.policies import OraclePolicy
 from rcan.sim.world import WorldConfig
 
 SIZE = 32
@@ -491,3 +492,37 @@ def test_lift_on_close_raises_the_gripper_in_the_same_step() -> None:
             env.close()
     # The same episode and moves; the arm still settles during a plain close, so compare.
     assert heights[True] - heights[False] > 0.06  # lift_height 0.12, less the settling
+
+
+def test_end_on_hold_ends_the_episode_at_a_close_that_lifts_an_object() -> None:
+    ends = {}
+    for end_on_hold in (False, True):
+        env = make("canonical", lift_on_close=True, end_on_hold=end_on_hold)
+        try:
+            oracle = OraclePolicy()
+            obs, _ = env.reset(seed=4)
+            oracle.reset(env, np.random.default_rng(0))
+            while True:
+                act = oracle.act(obs)
+                obs, reward, done, _, info = env.step(act)
+                if done:
+                    break
+            ends[end_on_hold] = (env.steps, bool(act[TERMINATE] > 0.5), info["success"], reward)
+        finally:
+            env.close()
+    steps, terminated_by_policy, success, reward = ends[True]
+    assert success and not terminated_by_policy  # ended by the close itself
+    assert reward == pytest.approx(1 - 0.05)
+    assert ends[False][:3] == (steps + 1, True, True)  # one step later, by the terminate
+    with pytest.raises(RcanError, match="end_on_hold needs lift_on_close"):
+        GraspEnv(EnvConfig(end_on_hold=True))
+
+
+def test_end_on_hold_goes_on_after_an_empty_close() -> None:
+    env = make("canonical", lift_on_close=True, end_on_hold=True)
+    try:
+        env.reset(seed=3)  # closing at the start height holds nothing
+        obs, _, done, _, _ = env.step(action(close=1))
+        assert not done and obs["gripper_closed"][0] == 1.0
+    finally:
+        env.close()

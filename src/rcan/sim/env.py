@@ -40,7 +40,8 @@ a fresh environment: a reused world keeps Bullet's contact caches, which shifts 
 With ``auto_grasp=True`` the gripper closes and the episode ends by itself once the gripper is
 lower than ``auto_grasp_height``, like pybullet's ``KukaDiverseObjectEnv``. With
 ``lift_on_close=True`` a close also raises the gripper by ``lift_height`` within its step, so
-the policy sees whether its grasp held before it decides to terminate or to open and retry.
+the policy sees whether its grasp held before it decides to terminate or to open and retry;
+with ``end_on_hold=True`` as well, a close that lifts an object ends the episode by itself.
 """
 
 from __future__ import annotations
@@ -119,6 +120,11 @@ class EnvConfig:
     """Closing the gripper also raises it by ``lift_height`` in the same step, so the next
     image shows whether something is held: a failed grasp can be seen, and tried again, at the
     cost of coming back down (a robot running such a policy must lift on close as well)."""
+    end_on_hold: bool = False
+    """With ``lift_on_close``: a close whose lift holds an object ends the episode there, a
+    success, as a terminate would one step later. Checking a grasp then costs nothing, so
+    trying again after a miss pays under the discount. A robot needs a grasp detector for it
+    (the gripper's opening after the lift, as QT-Opt labels its rewards)."""
     regrasp_oracle: int = 0
     """Diagnostic, simulation only: up to this many times per episode, a terminate with the
     gripper closed lifts as the lift check does, and if nothing is held opens the gripper and
@@ -133,6 +139,9 @@ class EnvConfig:
                 raise RcanError(f"env config: {name}={value}: expected 8..1024 pixels")
         if self.max_steps < 1:
             raise RcanError(f"env config: max_steps={self.max_steps}: expected >= 1")
+        if self.end_on_hold and not self.lift_on_close:
+            raise RcanError("env config: end_on_hold needs lift_on_close (a grasp is only seen "
+                            "to hold once lifted)")
         if self.regrasp_oracle < 0:
             raise RcanError(f"env config: regrasp_oracle={self.regrasp_oracle}: expected >= 0")
         if self.world.num_objects < 1:
@@ -268,6 +277,9 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             world.step(cfg.gripper_substeps)
             if close and cfg.lift_on_close:  # an ordinary move: stays inside the workspace
                 self._raise_gripper(within_workspace=True)
+                if cfg.end_on_hold and self._held():
+                    terminate = True
+                    self._lifted = True  # the lift check is this lift
         if cfg.auto_grasp and world.gripper_height() < cfg.auto_grasp_height:
             if not robot.closed:
                 self._note_close()
