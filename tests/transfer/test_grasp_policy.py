@@ -71,11 +71,12 @@ def test_close_lift_travels_with_the_policy(tmp_path: Path, make_run: Callable[.
     folder makes the evaluator lift on close too; other policies never ask for a lift."""
     run = make_run(tmp_path / "run", "canonical")
     config = json.loads((run / "checkpoint" / "config.json").read_text())
-    config["env"] = {**config.get("env", {}), "lift_on_close": True, "lift_height": 0.1}
+    config["env"] = {**config.get("env", {}), "lift_on_close": True, "lift_height": 0.1,
+                     "end_on_hold": True}
     (run / "checkpoint" / "config.json").write_text(json.dumps(config))
     lifting = GraspPolicy.from_pretrained(run)
-    assert lifting.spec.close_lift == pytest.approx(0.1)
-    assert canonical_policy.spec.close_lift == 0.0
+    assert lifting.spec.close_lift == pytest.approx(0.1) and lifting.spec.end_on_hold
+    assert canonical_policy.spec.close_lift == 0.0 and not canonical_policy.spec.end_on_hold
     closed = np.zeros(64, np.float32)
     batch = np.repeat(IMAGES[:1], 64, axis=0)
     for policy in (lifting, canonical_policy):
@@ -87,11 +88,13 @@ def test_close_lift_travels_with_the_policy(tmp_path: Path, make_run: Callable[.
     assert GraspPolicy.from_pretrained(saved).spec == lifting.spec
     saved_config = json.loads((saved / "config.json").read_text())
     env = saved_env_config(saved_config, "canonical", "procedural")
-    assert env.lift_on_close and env.lift_height == pytest.approx(0.1)
+    assert env.lift_on_close and env.end_on_hold and env.lift_height == pytest.approx(0.1)
     config["env"]["lift_on_close"] = "yes"
     (run / "checkpoint" / "config.json").write_text(json.dumps(config))
     with pytest.raises(RcanError, match=r"env\.lift_on_close must be true or false"):
         GraspPolicy.from_pretrained(run)
+    with pytest.raises(RcanError, match="end_on_hold needs a close lift"):
+        GraspPolicy(canonical_policy.network, "canonical", end_on_hold=True)
 
 
 def test_determinism(canonical_run: Path, canonical_policy: GraspPolicy) -> None:

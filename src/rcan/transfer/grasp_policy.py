@@ -63,12 +63,16 @@ class GraspPolicy(PolicyRuntime):
         max_rotation: float = 0.4,
         seed: int = 0,
         close_lift: float = 0.0,
+        end_on_hold: bool = False,
     ) -> None:
         if obs not in CHANNELS:
             raise RcanError(f"unknown observation mode {obs!r}: expected one of {list(CHANNELS)}")
         if network.config.in_channels != CHANNELS[obs]:
             raise RcanError(f"a Q-network for obs {obs!r} needs {CHANNELS[obs]} input channels, "
                             f"got {network.config.in_channels}")
+        if end_on_hold and close_lift <= 0:
+            raise RcanError("end_on_hold needs a close lift: a grasp is only seen to hold once "
+                            "lifted")
         if (obs == "rcan") != (translator is not None):
             raise RcanError("obs 'rcan' needs a translator" if obs == "rcan"
                             else f"obs {obs!r} uses no translator")
@@ -87,7 +91,8 @@ class GraspPolicy(PolicyRuntime):
         super().__init__(
             ActingSpec(obs, cfg.image_height, cfg.image_width, float(max_translation),
                        float(max_rotation), cem.samples, cem.iterations,
-                       self.graph.continuous, self.graph.discrete, float(close_lift)),
+                       self.graph.continuous, self.graph.discrete, float(close_lift),
+                       bool(end_on_hold)),
             seed,
         )
 
@@ -102,7 +107,7 @@ class GraspPolicy(PolicyRuntime):
         actor, config = load_actor(found.checkpoint, str(source) if source else None)
         max_translation, max_rotation = found.action_scales()
         return cls(actor.network, config["obs"], actor.encoder.translator, actor.cem,
-                   max_translation, max_rotation, seed, found.close_lift())
+                   max_translation, max_rotation, seed, found.close_lift(), found.end_on_hold())
 
     def save_pretrained(self, folder: str | os.PathLike[str],
                         trained: Mapping[str, Any] | None = None) -> Path:
@@ -122,6 +127,7 @@ class GraspPolicy(PolicyRuntime):
         }
         if self.spec.close_lift > 0:
             config["env"]["lift_height"] = self.spec.close_lift
+            config["env"]["end_on_hold"] = self.spec.end_on_hold
         if trained is not None:
             config["trained"] = dict(trained)
         with replace_policy_folder(folder) as tmp:

@@ -18,9 +18,10 @@ Only safetensors and JSON are read. Pickle-based files (``.pt``, ``.pkl``...) ca
 when loaded, so they are never opened; a folder that holds only such files is rejected with a
 message saying so.
 
-The action scales (metres and radians per unit of action) and the close lift (metres the
-gripper rises with each close, for policies trained with ``EnvConfig.lift_on_close``) are read
-from ``env`` in config.json; a setting missing there takes the environment's default
+The action scales (metres and radians per unit of action), the close lift (metres the
+gripper rises with each close, for policies trained with ``EnvConfig.lift_on_close``) and
+whether a held object ends the episode (``EnvConfig.end_on_hold``) are read from ``env`` in
+config.json; a setting missing there takes the environment's default
 (rcan.sim.env.EnvConfig).
 """
 
@@ -97,11 +98,20 @@ class PolicyFolder:
     def close_lift(self) -> float:
         """Metres the gripper rises with each close: ``env.lift_height`` when the policy was
         trained with ``env.lift_on_close``, else 0."""
-        lift_on_close = self._env_setting("lift_on_close")
-        if not isinstance(lift_on_close, bool):
-            raise RcanError(f"policy {self.given}: config.json env.lift_on_close must be true or "
-                            f"false, got {lift_on_close!r}")
-        return self._env_positive("lift_height") if lift_on_close else 0.0
+        return self._env_positive("lift_height") if self._env_flag("lift_on_close") else 0.0
+
+    def end_on_hold(self) -> bool:
+        """Whether the policy was trained to have its episode end at a close whose lift holds
+        an object (``env.end_on_hold``)."""
+        return self._env_flag("end_on_hold")
+
+    def _env_flag(self, name: str) -> bool:
+        """``env.<name>``, checked to be true or false."""
+        value = self._env_setting(name)
+        if not isinstance(value, bool):
+            raise RcanError(f"policy {self.given}: config.json env.{name} must be true or "
+                            f"false, got {value!r}")
+        return value
 
     def _env_setting(self, name: str) -> Any:
         """``env.<name>`` from config.json, or the environment's default."""

@@ -51,6 +51,9 @@ class ActingSpec:
     close_lift: float = 0.0
     """Metres the gripper rises right after each close (policies trained with
     EnvConfig.lift_on_close; 0 otherwise)."""
+    end_on_hold: bool = False
+    """The episode ends, a success, when the lift after a close holds an object (policies
+    trained with EnvConfig.end_on_hold): the robot's grasp detector decides, not the policy."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values."""
