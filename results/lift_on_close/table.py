@@ -1,11 +1,12 @@
-"""The README's table: does a policy trained to lift on close learn to retry, and does it pay?
+"""The README's table: do lifting on close and ending on a held object teach QT-Opt to retry?
 
-Two canonical runs, the same recipe but for ``--env.lift-on-close --exploration.scripted-retry
-0.5`` (policy_canonical_shift4_lift) against the cosine baseline (policy_canonical_shift4_cos),
-each evaluated at the same number of grasps on the same 600 held-out episodes (seed 30,000),
-with one network and with the ensemble of its last 5 snapshots. Reads the ``rcan evaluate``
-JSONs here, prints the Markdown table the README quotes and writes lift.json. Run from the
-repository root:
+Three canonical runs of the same recipe (``--image-shift 4``, 100-episode curve points every
+2,000 grasps), told apart by their MDP: the baseline (policy_canonical_shift4_cos), lift on close
+with scripted retries (policy_canonical_shift4_lift: ``--env.lift-on-close
+--exploration.scripted-retry 0.5``) and the same plus end on hold (policy_canonical_shift4_hold:
+``--env.end-on-hold``). Each run's snapshot at the same number of grasps plays the same 600
+held-out episodes (seed 30,000). Reads the ``rcan evaluate`` JSONs here, prints the Markdown
+table the README quotes and writes lift.json. Run from the repository root:
 
     python results/lift_on_close/table.py
 """
@@ -20,11 +21,11 @@ from rcan.common.stats import paired_comparison  # noqa: E402
 
 HERE = ROOT / "results" / "lift_on_close"
 
-#: (label, baseline evaluation, lift-on-close evaluation)
-PAIRS = (
-    ("one network", "baseline_final_s30000.json", "lift_final_s30000.json"),
-    ("last-5-snapshot ensemble", "baseline_ensemble5_s30000.json",
-     "lift_ensemble5_s30000.json"),
+#: (label, evaluation file); the first row is the baseline the others are paired with.
+ROWS = (
+    ("baseline", "cos_14k_s30000.json"),
+    ("lift on close + scripted retries", "lift_14k_s30000.json"),
+    ("lift on close + scripted retries + end on hold", "hold_14k_s30000.json"),
 )
 SAME = ("domain", "objects", "seed", "episodes", "actor_seed")
 
@@ -33,38 +34,32 @@ def _load(name: str) -> dict:
     return json.loads((HERE / name).read_text())
 
 
-def _rate(result: dict, name: str) -> dict:
-    return {"file": f"results/lift_on_close/{name}", "success": result["success"],
-            "ci_low": result["ci_low"], "ci_high": result["ci_high"],
-            "mean_episode_length": result["mean_episode_length"],
-            "timeouts": result["timeouts"], "retries": result["retries"]}
-
-
 def summarize() -> dict:
     rows = {}
-    for label, base_name, lift_name in PAIRS:
-        base, lift = _load(base_name), _load(lift_name)
+    base = _load(ROWS[0][1])
+    for label, name in ROWS:
+        result = _load(name)
         for key in SAME:
-            assert base.get(key, 0) == lift.get(key, 0), (label, key)
-        paired = paired_comparison(base["success_by_episode"], lift["success_by_episode"])
-        rows[label] = {"baseline": _rate(base, base_name), "lift_on_close": _rate(lift, lift_name),
+            assert base.get(key, 0) == result.get(key, 0), (label, key)
+        paired = paired_comparison(base["success_by_episode"], result["success_by_episode"])
+        rows[label] = {"file": f"results/lift_on_close/{name}", "policy": result["policy"],
+                       "success": result["success"], "ci_low": result["ci_low"],
+                       "ci_high": result["ci_high"],
+                       "mean_episode_length": result["mean_episode_length"],
+                       "timeouts": result["timeouts"], "retries": result["retries"],
                        "difference": paired.difference, "p_value": paired.p_value}
     return {"command": "python results/lift_on_close/table.py", "rows": rows}
 
 
-def _cell(rate: dict) -> str:
-    retries = rate["retries"]
-    return (f"{100 * rate['success']:.1f}% [{100 * rate['ci_low']:.1f}, "
-            f"{100 * rate['ci_high']:.1f}], {rate['mean_episode_length']:.1f} steps, "
-            f"{rate['timeouts']} timeouts, retried {retries['episodes']} "
-            f"({retries['success']} succeeded)")
-
-
 def table(summary: dict) -> str:
-    lines = ["| acting | baseline | lift on close | difference (paired) |", "|---|---|---|---|"]
-    for label, row in summary["rows"].items():
-        lines.append(f"| {label} | {_cell(row['baseline'])} | {_cell(row['lift_on_close'])} | "
-                     f"{100 * row['difference']:+.1f} (p = {row['p_value']:.2g}) |")
+    lines = ["| MDP (14,000 grasps) | success [95% CI] | vs baseline (paired) | mean length | "
+             "timeouts | episodes that retried (succeeded) |", "|---|---|---|---|---|---|"]
+    for i, (label, row) in enumerate(summary["rows"].items()):
+        paired = "-" if i == 0 else f"{100 * row['difference']:+.1f} (p = {row['p_value']:.2g})"
+        lines.append(
+            f"| {label} | {100 * row['success']:.1f}% [{100 * row['ci_low']:.1f}, "
+            f"{100 * row['ci_high']:.1f}] | {paired} | {row['mean_episode_length']:.1f} | "
+            f"{row['timeouts']} | {row['retries']['episodes']} ({row['retries']['success']}) |")
     return "\n".join(lines)
 
 

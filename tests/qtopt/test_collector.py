@@ -53,13 +53,15 @@ def test_closing_quartiles_per_outcome_in_cm() -> None:
 
 
 
-def test_retries_count_episodes_that_closed_more_than_once() -> None:
+def test_retries_count_episodes_with_two_low_closes() -> None:
     counts = OutcomeCounts()
-    counts.add(True, True, False, closes=2)
-    counts.add(False, True, False, closes=3)
-    counts.add(True, True, False, closes=1)
-    counts.add(False, False, True, closes=0)
-    assert counts.retries() == {"episodes": 2, "success": 1, "mean_closes": 1.5}
-    assert OutcomeCounts().retries() == {"episodes": 0, "success": 0, "mean_closes": 0.0}
+    counts.add(True, True, False, close_heights=(0.02, 0.03))  # tried twice
+    counts.add(False, True, False, close_heights=(0.25, 0.02, 0.05, 0.01))  # three times
+    counts.add(True, True, False, close_heights=(0.25, 0.02))  # a no-op close up high first
+    counts.add(False, False, True)  # never closed
+    assert counts.retries() == {"episodes": 2, "success": 1, "mean_attempts": 1.5,
+                                "mean_closes": 2.0}
+    assert OutcomeCounts().retries() == {"episodes": 0, "success": 0, "mean_attempts": 0.0,
+                                         "mean_closes": 0.0}
     summary = counts.summary()
     assert summary["retries"] == counts.retries() and summary["success_by_episode"] == "1010"

@@ -236,7 +236,7 @@ def test_terminate_ends_the_episode(canonical_env: GraspEnv) -> None:
     assert terminated and not truncated and env.steps == 1
     closing = {k: info.pop(k) for k in ("close_distance", "close_height")}
     assert info == {"success": False, "grasped": [], "timed_out": False,  # open: holds nothing
-                    "closes": 0}
+                    "close_heights": ()}
     assert all(np.isnan(v) for v in closing.values())  # the gripper never closed
     assert reward == pytest.approx(-0.05)
     env.reset(seed=3)
@@ -424,7 +424,7 @@ def test_final_info_says_where_the_gripper_last_closed(canonical_env: GraspEnv) 
     assert info["close_distance"] == pytest.approx(expected, abs=0.01)
     assert info["close_height"] == pytest.approx(height, abs=0.01)
     assert info["close_height"] > 0.1  # the last close, at the start height, not the first
-    assert info["closes"] == 2
+    assert len(info["close_heights"]) == 2 and info["close_heights"][-1] == info["close_height"]
 
 
 def test_object_distance_is_to_the_nearest_object_centre(canonical_env: GraspEnv) -> None:
@@ -457,7 +457,7 @@ def test_regrasp_oracle_reopens_an_empty_gripper_once() -> None:
         assert (env.steps, info["success"]) == (1, False)
         obs, _, done, _, info = env.step(action(close=1, terminate=1))
         assert done and not info["success"] and not info["timed_out"]  # no second chance
-        assert info["closes"] == 2
+        assert len(info["close_heights"]) == 2
         env.reset(seed=3)  # every episode gets its own
         assert not env.step(action(close=1, terminate=1))[2]
     finally:

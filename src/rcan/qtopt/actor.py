@@ -71,8 +71,8 @@ class Episode:
     """Where the gripper last closed: metres in x-y to the nearest object (NaN: never)."""
     close_height: float = float("nan")
     """Where the gripper last closed: fingertip height above the tray bottom, metres."""
-    closes: int = 0
-    """How many times the gripper closed (more than once: it re-opened and tried again)."""
+    close_heights: tuple[float, ...] = ()
+    """Fingertip height above the tray bottom at each close, in order, metres."""
 
 
 class QTOptActor:
@@ -170,4 +170,4 @@ class QTOptActor:
                 arrays = {k: np.stack(v) for k, v in rows.items()}
                 return Episode(arrays, bool(info["success"]), env.steps,
                                bool(info["timed_out"]), float(info["close_distance"]),
-                               float(info["close_height"]), int(info["closes"]))
+                               float(info["close_height"]), tuple(info["close_heights"]))

@@ -7,6 +7,7 @@ process and remote workers.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,12 @@ def episode_outcome(success: bool, closed_at_end: bool) -> str:
     return "closed_on_nothing" if closed_at_end else "ended_open"
 
 
+ATTEMPT_HEIGHT = 0.08
+"""A close with the fingertips lower than this (metres above the tray bottom) is a grasp
+attempt. The scripted explorers hover at 8 cm before they descend; closes higher up are the
+no-op close-and-open some policies make as their first steps."""
+
+
 @dataclass
 class OutcomeCounts:
     """How evaluation episodes ended (see :func:`episode_outcome`), and how many ran out of
@@ -91,18 +98,18 @@ class OutcomeCounts:
     centre, height above the tray), metres; the env's ``close_distance`` and ``close_height``."""
     successes: list[bool] = field(default_factory=list)
     """Each episode's success, in the order they were added."""
-    closes_per_episode: list[int] = field(default_factory=list)
-    """Each episode's number of closes (the env's ``closes``), in order."""
+    close_heights: list[tuple[float, ...]] = field(default_factory=list)
+    """Each episode's fingertip heights at its closes (the env's ``close_heights``), in order."""
 
     def add(self, success: bool, closed_at_end: bool, timed_out: bool,
             close_distance: float = float("nan"), close_height: float = float("nan"),
-            closes: int = 0) -> None:
+            close_heights: Sequence[float] = ()) -> None:
         """Count one episode from its result, final gripper state, how it ended, where the
-        gripper last closed (NaN: it never did) and how many times it closed."""
+        gripper last closed (NaN: it never did) and the heights of all its closes."""
         outcome = episode_outcome(success, closed_at_end)
         self.counts[outcome] += 1
         self.successes.append(bool(success))
-        self.closes_per_episode.append(int(closes))
+        self.close_heights.append(tuple(float(h) for h in close_heights))
         self.timeouts += bool(timed_out)
         if np.isfinite(close_distance):
             self.closes.setdefault(outcome, []).append((close_distance, close_height))
@@ -111,7 +118,7 @@ class OutcomeCounts:
         """Count one played :class:`Episode` (its replay-layout transitions)."""
         closed = float(episode.transitions["next_gripper_closed"][-1]) > 0.5
         self.add(episode.success, closed, episode.timed_out, episode.close_distance,
-                 episode.close_height, episode.closes)
+                 episode.close_height, episode.close_heights)
 
     def summary(self) -> dict[str, Any]:
         """The outcome fields of an evaluation's JSON: ``outcomes``, ``timeouts``,
@@ -120,13 +127,16 @@ class OutcomeCounts:
                 "retries": self.retries(), "success_by_episode": self.success_by_episode()}
 
     def retries(self) -> dict[str, Any]:
-        """Episodes whose gripper closed more than once (it re-opened and tried again), how
-        many of those succeeded, and the mean number of closes per episode: whether a policy
-        has learnt to retry a failed grasp."""
-        closes = np.asarray(self.closes_per_episode, np.int64)
-        retried = closes > 1
+        """Whether a policy tries again after a failed grasp: the episodes with two or more
+        grasp attempts (closes lower than :data:`ATTEMPT_HEIGHT`), how many of those
+        succeeded, and the mean attempts and closes per episode."""
+        attempts = np.array([sum(h < ATTEMPT_HEIGHT for h in heights)
+                             for heights in self.close_heights], np.int64)
+        closes = np.array([len(heights) for heights in self.close_heights], np.int64)
+        retried = attempts > 1
         return {"episodes": int(retried.sum()),
                 "success": int(np.asarray(self.successes, bool)[retried].sum()),
+                "mean_attempts": round(float(attempts.mean()), 3) if len(attempts) else 0.0,
                 "mean_closes": round(float(closes.mean()), 3) if len(closes) else 0.0}
 
     def success_by_episode(self) -> str:

@@ -29,8 +29,8 @@ episode reached ``max_steps`` without a terminate action or an automatic grasp e
 final step's ``info`` also says where the gripper last closed (NaN if it never did):
 ``close_distance``, the horizontal distance in metres from the fingertip centre to the nearest
 object's centre, and ``close_height``, the fingertips' height above
-the tray bottom. They tell an aiming error from a depth error when a grasp fails. ``closes``
-counts the gripper's closes in the episode: more than one means it re-opened and tried again.
+the tray bottom. They tell an aiming error from a depth error when a grasp fails.
+``close_heights`` has that height at every close of the episode, in order.
 
 Seeding: ``reset(seed=s)`` loads a fresh object set and draws the episode from ``s``; the
 domain (appearance, dynamics, action noise) draws from its own stream spawned from ``s``, so one
@@ -191,7 +191,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.renderer: SceneRenderer | None = None
         self._episodes_in_world = 0
         self._last_close = (float("nan"), float("nan"))
-        self._closes = 0
+        self._close_heights: list[float] = []
         self._regrasps_left = 0
         self._lifted = False
         self.appearance: Appearance | None = None
@@ -240,7 +240,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.appearance = renderer.sample(looks)
         self.steps = 0
         self._last_close = (float("nan"), float("nan"))
-        self._closes = 0
+        self._close_heights = []
         self._regrasps_left = self.config.regrasp_oracle
         self._lifted = False
         self._episodes_in_world += 1
@@ -302,7 +302,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             grasped = self._lift_check()
             info = {"success": bool(grasped), "grasped": grasped, "timed_out": not terminate,
                     "close_distance": self._last_close[0], "close_height": self._last_close[1],
-                    "closes": self._closes}
+                    "close_heights": tuple(self._close_heights)}
             reward += 1.0 if grasped else 0.0
         if self.domain.resample == "step" and not done:
             assert self.renderer is not None
@@ -360,7 +360,7 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         assert self.world is not None
         tip = self.world.robot.tip_center()
         self._last_close = (self.world.object_distance_xy(tip), self.world.gripper_height())
-        self._closes += 1
+        self._close_heights.append(self._last_close[1])
 
     def _clip_to_workspace(self, target: np.ndarray) -> np.ndarray:
         cfg = self.config

@@ -148,7 +148,7 @@ def play(controller: Controller, env_config: EnvConfig, episodes: int, seed: int
             episode.success = bool(info["success"])
             outcomes.add(episode.success, bool(obs["gripper_closed"][0] > 0.5),
                          bool(info["timed_out"]), info["close_distance"], info["close_height"],
-                         info["closes"])
+                         info["close_heights"])
             if keep:
                 episode.images.append(obs["image"])
                 if episode.views:
