@@ -23,9 +23,9 @@ HERE = ROOT / "results" / "lift_on_close"
 
 #: (label, evaluation file); the first row is the baseline the others are paired with.
 ROWS = (
-    ("baseline", "cos_14k_s30000.json"),
-    ("lift on close + scripted retries", "lift_14k_s30000.json"),
-    ("lift on close + scripted retries + end on hold", "hold_14k_s30000.json"),
+    ("baseline", "cos_12k_s30000.json"),
+    ("lift on close + scripted retries", "lift_12k_s30000.json"),
+    ("lift on close + scripted retries + end on hold", "hold_12k_s30000.json"),
 )
 SAME = ("domain", "objects", "seed", "episodes", "actor_seed")
 
@@ -52,14 +52,16 @@ def summarize() -> dict:
 
 
 def table(summary: dict) -> str:
-    lines = ["| MDP (14,000 grasps) | success [95% CI] | vs baseline (paired) | mean length | "
-             "timeouts | episodes that retried (succeeded) |", "|---|---|---|---|---|---|"]
+    lines = ["| MDP (12,000 grasps) | success [95% CI] | vs baseline (paired) | mean length | "
+             "timeouts | grasp attempts per episode | episodes with 2+ attempts (succeeded) |",
+             "|---|---|---|---|---|---|---|"]
     for i, (label, row) in enumerate(summary["rows"].items()):
         paired = "-" if i == 0 else f"{100 * row['difference']:+.1f} (p = {row['p_value']:.2g})"
         lines.append(
             f"| {label} | {100 * row['success']:.1f}% [{100 * row['ci_low']:.1f}, "
             f"{100 * row['ci_high']:.1f}] | {paired} | {row['mean_episode_length']:.1f} | "
-            f"{row['timeouts']} | {row['retries']['episodes']} ({row['retries']['success']}) |")
+            f"{row['timeouts']} | {row['retries']['mean_attempts']:.2f} | "
+            f"{row['retries']['episodes']} ({row['retries']['success']}) |")
     return "\n".join(lines)
 
 

@@ -224,3 +224,14 @@ def test_regrasp_oracle_table_is_recomputed_and_quoted(load_script) -> None:
     summary = module.summarize()
     assert summary == json.loads((REGRASP / "regrasp.json").read_text())
     assert module.table(summary) in (REGRASP / "README.md").read_text()
+
+
+LIFT = RESULTS / "lift_on_close"
+
+
+@pytest.mark.skipif(not (LIFT / "lift.json").is_file(), reason="not published")
+def test_lift_on_close_table_is_recomputed_and_quoted(load_script) -> None:
+    module = load_script(LIFT / "table.py")
+    summary = module.summarize()
+    assert summary == json.loads((LIFT / "lift.json").read_text())
+    assert module.table(summary) in (LIFT / "README.md").read_text()

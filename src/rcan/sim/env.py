@@ -128,8 +128,8 @@ class EnvConfig:
     regrasp_oracle: int = 0
     """Diagnostic, simulation only: up to this many times per episode, a terminate with the
     gripper closed lifts as the lift check does, and if nothing is held opens the gripper and
-    goes on instead of ending (the simulator knows what is held, no robot does): what a policy
-    that looks after lifting and tries again would gain (``rcan evaluate --regrasp-oracle``)."""
+    goes on instead of ending, overriding the policy's decision to stop: what a policy that
+    looks after lifting and tries again would gain (``rcan evaluate --regrasp-oracle``)."""
 
     def validate(self) -> None:
         """Raise RcanError on impossible settings."""
