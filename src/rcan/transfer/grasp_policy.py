@@ -70,9 +70,6 @@ class GraspPolicy(PolicyRuntime):
         if network.config.in_channels != CHANNELS[obs]:
             raise RcanError(f"a Q-network for obs {obs!r} needs {CHANNELS[obs]} input channels, "
                             f"got {network.config.in_channels}")
-        if end_on_hold and close_lift <= 0:
-            raise RcanError("end_on_hold needs a close lift: a grasp is only seen to hold once "
-                            "lifted")
         if (obs == "rcan") != (translator is not None):
             raise RcanError("obs 'rcan' needs a translator" if obs == "rcan"
                             else f"obs {obs!r} uses no translator")

@@ -55,6 +55,11 @@ class ActingSpec:
     """The episode ends, a success, when the lift after a close holds an object (policies
     trained with EnvConfig.end_on_hold): the robot's grasp detector decides, not the policy."""
 
+    def __post_init__(self) -> None:
+        if self.end_on_hold and self.close_lift <= 0:
+            raise RcanError("end_on_hold needs a close lift: a grasp is only seen to hold once "
+                            "lifted")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values."""
         return asdict(self)
