@@ -193,6 +193,14 @@ def test_freeze_raw_input_needs_rcan(tmp_path: Path) -> None:
         build_trainer_parts(config)
 
 
+def test_a_bad_env_setting_stops_before_anything_is_written(tmp_path: Path) -> None:
+    config = _config(tmp_path / "run", 6)
+    config.env.end_on_hold = True  # without lift_on_close
+    with pytest.raises(RcanError, match="end_on_hold needs lift_on_close"):
+        build_trainer_parts(config)
+    assert not Path(config.out).exists()
+
+
 @pytest.mark.parametrize("name", ["grasps", "episodes_per_cycle", "eval_every_grasps",
                                   "eval_episodes"])
 def test_counts_below_one_are_refused_before_anything_is_written(tmp_path: Path,

@@ -211,6 +211,7 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
         init_source(config)  # a source this run cannot start from stops it before OUT is written
     torch.set_num_threads(config.threads)
     env = policy_env_config(config, config.objects)
+    env.validate()  # a bad env setting stops the run before OUT is written
     config.network.image_height, config.network.image_width = env.image_height, env.image_width
     save_run_config(out, config, ("obs", "domain", "env", "network", "seed", "objects"),
                     {"command": command or "rcan train-policy " + " ".join(sys.argv[2:])})
