@@ -1,6 +1,6 @@
 """Side by side: the canonical learning curve without and with random-shift augmentation.
 
-Reads the published curves (results/policy_canonical/curve.json and
+Reads the published curves (results/policy_canonical_plain/curve.json and
 results/policy_canonical_shift4/curve.json), keeps the grasp counts both evaluated, and writes
 compare.json (both successes per point, and each run's success pooled over those points with
 a Wilson interval) and compare.png, and prints the Markdown table the README quotes. Run from
@@ -22,7 +22,7 @@ from rcan.qtopt.curve import (  # noqa: E402
     read_curve,
 )
 
-RUNS = {"plain": "policy_canonical", "shift4": "policy_canonical_shift4"}
+RUNS = {"plain": "policy_canonical_plain", "shift4": "policy_canonical_shift4"}
 OUT = ROOT / "results" / "augmentation"
 
 

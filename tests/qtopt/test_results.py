@@ -70,9 +70,9 @@ def test_publish_refuses_a_run_without_evaluations(tmp_path: Path) -> None:
         publish_run(tmp_path / "run", tmp_path / "out")
 
 
-@pytest.mark.parametrize("name", ["policy_canonical", "policy_rcan", "policy_randomized",
-                                  "policy_canonical_shift4", "policy_canonical_shift4_seed1",
-                                  "policy_canonical_shift4_cos"])
+@pytest.mark.parametrize("name", ["policy_canonical", "policy_canonical_plain", "policy_rcan",
+                                  "policy_randomized", "policy_canonical_shift4",
+                                  "policy_canonical_shift4_seed1", "policy_canonical_shift4_cos"])
 def test_published_policy_results_are_consistent(name: str) -> None:
     folder = RESULTS / name
     if not folder.is_dir():
@@ -128,9 +128,9 @@ def test_cosine_readme_quotes_its_curves_and_evaluations() -> None:
 
 
 def test_canonical_readme_quotes_its_cem_evaluations() -> None:
-    folder = RESULTS / "policy_canonical"
+    folder = RESULTS / "policy_canonical_plain"
     if not (folder / "README.md").is_file():
-        pytest.skip("results/policy_canonical not published")
+        pytest.skip("results/policy_canonical_plain not published")
     rows = [line for line in (folder / "README.md").read_text().splitlines()
             if line.startswith("| ") and "samples" in line]
     names = ["eval_200", "eval_200_cem256x3", "eval_200_cem1024x3"]
@@ -145,9 +145,9 @@ def test_canonical_readme_quotes_its_cem_evaluations() -> None:
 
 
 def test_canonical_readme_quotes_where_the_gripper_closed() -> None:
-    folder = RESULTS / "policy_canonical"
+    folder = RESULTS / "policy_canonical_plain"
     if not (folder / "README.md").is_file():
-        pytest.skip("results/policy_canonical not published")
+        pytest.skip("results/policy_canonical_plain not published")
     closing = json.loads((folder / "eval_200.json").read_text())["closing"]
     rows = [line for line in (folder / "README.md").read_text().splitlines()
             if line.startswith(("| success |", "| closed on nothing |"))]
@@ -159,6 +159,35 @@ def test_canonical_readme_quotes_where_the_gripper_closed() -> None:
         assert cells[2] == " / ".join(f"{v:.1f}" for v in summary["distance_cm"])
         assert cells[3] == " / ".join(f"{v:.1f}" for v in summary["height_cm"])
 
+
+
+def test_canonical_readme_quotes_its_curve_and_final_evaluation() -> None:
+    folder = RESULTS / "policy_canonical"
+    if not (folder / "README.md").is_file():
+        pytest.skip("results/policy_canonical not published")
+    lines = (folder / "README.md").read_text().splitlines()
+    curve = json.loads((folder / "curve.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+
+    def row(start: str) -> list[str]:
+        line = next(line for line in lines if line.startswith(start))
+        return [c.strip() for c in line.strip("|").split("|")][1:]
+
+    assert row("| grasps |") == [f"{p['grasps']:,}" for p in curve]
+    assert row("| success |") == [f"{round(100 * p['success'])}%" for p in curve]
+    assert row("| timeouts |") == [str(p["timeouts"]) for p in curve]
+    result = json.loads((folder / "eval_600_s30000.json").read_text())
+    retries, outcomes = result["retries"], result["outcomes"]
+    assert row("| held-out objects, canonical") == [
+        str(result["episodes"]), f"{100 * result['success']:.1f}%",
+        f"[{100 * result['ci_low']:.1f}, {100 * result['ci_high']:.1f}]",
+        str(outcomes["closed_on_nothing"]), str(outcomes["ended_open"]),
+        str(result["timeouts"]), f"{retries['episodes']} ({retries['success']})",
+        f"{retries['mean_attempts']:.2f}"]
+    title = lines[0]
+    assert f"{100 * result['success']:.1f}%" in title
+    assert f"{metrics['policy_grasps']:,} grasps" in title
+    assert result["success"] >= 0.85 and metrics["grasps_trained"] <= 50_000
 
 
 def test_fit_readme_quotes_its_curve_and_evaluations() -> None:
@@ -174,7 +203,7 @@ def test_fit_readme_quotes_its_curve_and_evaluations() -> None:
     assert [c.strip() for c in row.strip("|").split("|")][1:] == [
         f"{round(100 * p['success'])}%" for p in curve]
     rows = [line for line in lines if line.startswith("| after") or line.startswith("| the same")]
-    files = [RESULTS / "policy_canonical" / "eval_200.json", folder / "eval_200.json"]
+    files = [RESULTS / "policy_canonical_plain" / "eval_200.json", folder / "eval_200.json"]
     for path, line in zip(files, rows, strict=True):
         result = json.loads(path.read_text())
         cells = [c.strip() for c in line.strip("|").split("|")]

@@ -3,6 +3,7 @@ continued rather than restarted, finished stages skipped, other target domains, 
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -106,6 +107,17 @@ def test_finetuning_never_explores_with_object_poses(tmp_path: Path,
     finetune = Table1(config).finetune_config(tmp_path / "sim", config.train, tmp_path / "ft")
     assert finetune.exploration.explorer == "random"  # the target stands in for a real robot
     assert config.train.exploration.explorer == "aimed"
+
+
+def test_finetuning_takes_an_rcan_runs_replay_as_it_is(tmp_path: Path,
+                                                       translator_dir: Path) -> None:
+    """An rcan sim run made from a canonical one (--canonical-replay-as-rcan) is finetuned
+    from its own rcan replay; the option would make --init-from refuse it."""
+    config = tiny_config(tmp_path, translator_dir)
+    sim = copy.deepcopy(config.train)
+    sim.obs, sim.canonical_replay_as_rcan = "rcan", True
+    finetune = Table1(config).finetune_config(tmp_path / "sim", sim, tmp_path / "ft")
+    assert not finetune.canonical_replay_as_rcan and sim.canonical_replay_as_rcan
 
 
 def test_metadata_records_how_it_was_made(done: Path) -> None:

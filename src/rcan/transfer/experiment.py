@@ -278,6 +278,9 @@ class Table1:
         config.eval_episodes = self.config.finetune_eval_episodes
         # The target stands in for a real robot, which knows no object poses to aim at.
         config.exploration.explorer = "random"
+        # A sim run made --init-from a canonical one keeps that option, but its own replay
+        # already holds rcan images: finetuning takes it whole, as from any other run.
+        config.canonical_replay_as_rcan = False
         for name in ("threads", "time_limit_min", "collectors", "bellman_updaters",
                      "ray_address"):
             setattr(config, name, getattr(self.config.train, name))
