@@ -120,6 +120,34 @@ def test_finetuning_takes_an_rcan_runs_replay_as_it_is(tmp_path: Path,
     assert not finetune.canonical_replay_as_rcan and sim.canonical_replay_as_rcan
 
 
+def test_rcan_row_can_be_made_from_the_canonical_row(tmp_path: Path,
+                                                     translator_dir: Path) -> None:
+    config = tiny_config(tmp_path, translator_dir, rows=("canonical", "rcan"),
+                         rcan_from_canonical=True, finetune_grasps=(2,))
+    assert run_table1(config, command="test command") is not None
+    canonical_sim = tmp_path / "runs" / "canonical" / "sim"
+    rcan_sim = json.loads((tmp_path / "runs" / "rcan" / "sim" / "config.json").read_text())
+    assert rcan_sim["obs"] == "rcan" and rcan_sim["init_from"] == str(canonical_sim)
+    assert rcan_sim["canonical_replay_as_rcan"] and rcan_sim["grasps"] == 2  # one cycle
+    meta = json.loads((tmp_path / "results" / "table1.meta.json").read_text())
+    assert meta["rows"]["rcan"]["sim_init_from"] == str(canonical_sim)
+    assert meta["rows"]["rcan"]["sim_init_grasps_trained"] == 6
+    table = json.loads((tmp_path / "results" / "table1.json").read_text())
+    assert list(table) == ["canonical", "rcan"]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"rcan_run": Path("somewhere")}, "drop --rcan-run"),
+    ({"rows": ("rcan",)}, "needs the canonical row"),
+])
+def test_rcan_from_canonical_refuses_what_it_cannot_use(tmp_path: Path, translator_dir: Path,
+                                                       changes: dict[str, Any],
+                                                       message: str) -> None:
+    config = tiny_config(tmp_path, translator_dir, rcan_from_canonical=True, **changes)
+    with pytest.raises(RcanError, match=message):
+        Table1(config)
+
+
 def test_metadata_records_how_it_was_made(done: Path) -> None:
     meta = json.loads((done / "results" / "table1.meta.json").read_text())
     assert meta["command"] == "test command" and meta["seed"] == 0

@@ -7,7 +7,9 @@ Each is measured on held-out objects in its own training domain (column ``sim``)
 in the target domain (``target_0``), and after joint finetuning in the target domain on N
 on-policy target grasps (``target_5k``, ``target_28k``): ``train_policy`` with
 ``init_from=<sim run>``, so the finetuned policy starts from the sim networks and keeps the
-whole sim replay as off-policy data, as RCAN's Sec. 4 does with real grasps.
+whole sim replay as off-policy data, as RCAN's Sec. 4 does with real grasps. With
+``rcan_from_canonical`` the ``rcan`` row's sim policy is derived from the canonical row's
+instead of trained (see ``Table1Config.rcan_from_canonical``).
 
 Finetuning runs once per row, to the largest budget, in a single train-policy folder that is
 continued budget by budget (5k, then on to 28k: never from scratch); on reaching each budget
@@ -89,6 +91,12 @@ class Table1Config:
     """Use this train-policy run as the randomized row's sim policy."""
     rcan_run: Path | None = None
     """Use this train-policy run as the rcan row's sim policy (its recorded translator)."""
+    rcan_from_canonical: bool = False
+    """Make the rcan row's sim policy from the canonical row's (trained here or
+    --canonical-run) instead of training one on [G(x), x]: its weights read G(x), the x half
+    starts at zero, the canonical replay comes along as [c, c], and one collection cycle
+    (--train.episodes-per-cycle grasps through G(x) in the randomized domain) makes it a run
+    finetuning can start from."""
     train: TrainPolicyConfig = field(default_factory=TrainPolicyConfig)
     """Settings of the simulated training runs, the same for every row (obs, domain,
     translator, out and init_from are set per row); --train.grasps is the common budget,
@@ -160,9 +168,17 @@ class Table1:
         self.target = config.target_domain
         self.out = Path(config.out)
         self.target_dir = domain_name(self.target)
+        if config.rcan_from_canonical:
+            if config.rcan_run is not None:
+                raise RcanError("--rcan-from-canonical makes the rcan row's sim policy: "
+                                "drop --rcan-run, or this option")
+            if "rcan" in self.rows and "canonical" not in self.rows and (
+                    config.canonical_run is None):
+                raise RcanError("--rcan-from-canonical needs the canonical row (--rows "
+                                "canonical rcan) or --canonical-run RUN")
         self.given = {row: self._check_given(row) for row in self.rows}
         if "rcan" in self.rows and self.given["rcan"] is None and not Path(
-                config.translator).is_dir():
+                config.translator).is_dir():  # checked before the canonical row trains
             raise RcanError(f"row 'rcan' needs a translator: {config.translator} is not a "
                             "folder (--translator CHECKPOINT, or --rcan-run RUN)")
         self.timings = Timings(self.out / "timings.json")
@@ -222,6 +238,9 @@ class Table1:
             "sim_domain": own_domain, "translator": _str(sim_config.translator),
             "sim_grasps_trained": trained_grasps(sim_run), "stages": {},
         }
+        if sim_config.init_from is not None:  # e.g. an rcan row made from the canonical one
+            meta["sim_init_from"] = str(sim_config.init_from)
+            meta["sim_init_grasps_trained"] = trained_grasps(Path(sim_config.init_from))
         self.meta_rows[row] = meta
         cells = {
             SIM: self.evaluate(f"{row}/sim_eval", self.out / row / "sim_eval", sim_run,
@@ -252,6 +271,14 @@ class Table1:
         config.translator = Path(self.config.translator) if row == "rcan" else None
         config.init_from = None
         config.out = self.out / row / "sim"
+        if row == "rcan" and self.config.rcan_from_canonical:
+            canonical = self.config.canonical_run or self.out / "canonical" / "sim"
+            if trained_grasps(Path(canonical)) == 0:
+                raise RcanError(f"--rcan-from-canonical: {canonical} holds no trained "
+                                "canonical policy")
+            config.init_from = Path(canonical)
+            config.canonical_replay_as_rcan = True
+            config.grasps = config.episodes_per_cycle
         metrics = config.out / "metrics.json"
         if metrics.is_file() and read_json(metrics).get(
                 "grasps_trained", 0) >= config.grasps:
