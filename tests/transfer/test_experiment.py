@@ -100,6 +100,38 @@ def test_finetuning_continues_from_the_smaller_budget(done: Path) -> None:
     assert any(not torch.equal(w2[k], sim[k]) for k in w2)
 
 
+def test_zero_shot_columns_come_before_any_finetuning(tmp_path: Path, translator_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every row's sim and target_0 cells are measured first, then the finetuning columns
+    budget by budget across the rows; progress.json holds the cells so far."""
+    order: list[str] = []
+    progress: list[dict[str, Any]] = []
+
+    def counting_play(controller: Any, *args: Any, **kwargs: Any) -> Any:
+        order.append(controller.name)
+        return episodes.play(controller, *args, **kwargs)
+
+    original = Table1.write_progress
+
+    def recording(self: Table1, results: dict[str, Any]) -> None:
+        original(self, results)
+        progress.append(json.loads((self.out / "progress.json").read_text()))
+
+    monkeypatch.setattr(experiment, "play", counting_play)
+    monkeypatch.setattr(Table1, "write_progress", recording)
+    config = tiny_config(tmp_path, translator_dir, rows=("canonical", "randomized"),
+                         finetune_grasps=(2, 4), report=False)
+    table = run_table1(config, "order")
+    assert order == ["canonical/sim_eval", "canonical/target/target_0",
+                     "randomized/sim_eval", "randomized/target/target_0",
+                     "canonical/target/target_2", "randomized/target/target_2",
+                     "canonical/target/target_4", "randomized/target/target_4"]
+    assert [sorted(p["randomized"]) if "randomized" in p else None for p in progress] == [
+        None, ["sim", "target_0"], ["sim", "target_0"], ["sim", "target_0", "target_2"],
+        ["sim", "target_0", "target_2"], ["sim", "target_0", "target_2", "target_4"]]
+    assert progress[-1] == table
+
+
 def test_finetuning_never_explores_with_object_poses(tmp_path: Path,
                                                    translator_dir: Path) -> None:
     config = tiny_config(tmp_path, translator_dir)

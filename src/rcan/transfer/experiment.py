@@ -15,6 +15,9 @@ Finetuning runs once per row, to the largest budget, in a single train-policy fo
 continued budget by budget (5k, then on to 28k: never from scratch); on reaching each budget
 its weights are copied to that column's stage folder and evaluated there. Between budgets the
 finetuning run's own shorter evaluations give the learning curve's intermediate points.
+Every row's sim policy and zero-shot cells are measured before any finetuning, and the
+finetuning columns are filled budget by budget across the rows, so the cheap columns come
+first and a long experiment shows whole columns as it goes.
 
 Every stage has its own folder; a stage whose ``metrics.json`` exists is skipped on rerun, and
 train-policy resumes its runs from their checkpoints, so a killed experiment is continued by
@@ -22,6 +25,7 @@ running the same command again::
 
     OUT/experiment.json                        this config and the command
     OUT/timings.json                           wall seconds per stage (kept across reruns)
+    OUT/progress.json                          the cells measured so far
     OUT/<row>/sim/                             train-policy run (absent if --<row>-run given)
     OUT/<row>/sim_eval/metrics.json            cell "sim"
     OUT/<row>/<target>/target_0/metrics.json   cell "target_0"
@@ -183,6 +187,7 @@ class Table1:
                             "folder (--translator CHECKPOINT, or --rcan-run RUN)")
         self.timings = Timings(self.out / "timings.json")
         self.meta_rows: dict[str, dict[str, Any]] = {}
+        self.finetunes: dict[str, TrainPolicyConfig] = {}
 
     def _check_given(self, row: str) -> Path | None:
         run = getattr(self.config, f"{row}_run")
@@ -200,17 +205,36 @@ class Table1:
     # -- stages ---------------------------------------------------------------------------
     def run(self) -> dict[str, dict[str, dict[str, Any]]] | None:
         """Run every unfinished stage; the table, or None if a time limit stopped training
-        (rerun the same command to continue)."""
+        (rerun the same command to continue).
+
+        Every row's sim policy and zero-shot cells come first, then the finetuning columns
+        budget by budget, so a long experiment shows whole columns early; the cells so far
+        are kept in ``OUT/progress.json``."""
         torch.set_num_threads(self.config.train.threads)
         write_json(self.out / "experiment.json",
                    {"command": self.command, "config": to_jsonable(self.config)})
         started = time.perf_counter()
-        table: dict[str, dict[str, dict[str, Any]]] = {}
+        results: dict[str, dict[str, dict[str, Any]]] = {}
         for row in self.rows:
-            cells = self.run_row(row)
+            cells = self.zero_shot_cells(row)
             if cells is None:
                 return None
-            table[row] = {c: make_cell(cells[c]) for c in columns(self.budgets)}
+            results[row] = cells
+            self.write_progress(results)
+        for budget in self.budgets:
+            for row in self.rows:
+                cell = self.finetuned_cell(row, budget)
+                if cell is None:
+                    return None
+                results[row][budget_column(budget)] = cell
+                self.write_progress(results)
+        for row in self.rows:
+            curve = Path(self.finetunes[row].out) / "curve.json"
+            self.meta_rows[row]["finetune_run"] = str(self.finetunes[row].out)
+            self.meta_rows[row]["finetune_curve"] = (json.loads(curve.read_text())
+                                                     if curve.is_file() else [])
+        table = {row: {c: make_cell(results[row][c]) for c in columns(self.budgets)}
+                 for row in self.rows}
         path = default_table(self.config)
         write_json(path, table)
         write_json(meta_path(path), self.metadata(time.perf_counter() - started))
@@ -225,14 +249,14 @@ class Table1:
             print(f"wrote {report}/report.md and report.html")
         return table
 
-    def run_row(self, row: str) -> dict[str, dict[str, Any]] | None:
-        """All stages of one row; its cells' evaluation results, or None (time limit)."""
+    def zero_shot_cells(self, row: str) -> dict[str, dict[str, Any]] | None:
+        """The row's sim policy (trained, continued or given) and its ``sim`` and
+        ``target_0`` cells' evaluation results; None if a time limit stopped training."""
         sim_run = self.given[row] or self.train_sim(row)
         if sim_run is None:
             return None
         sim_config = load_run_config(sim_run)
         own_domain = run_domain(sim_config.obs, sim_config.domain)
-        base = self.out / row / self.target_dir
         meta: dict[str, Any] = {
             "sim_run": str(sim_run), "given": self.given[row] is not None,
             "sim_domain": own_domain, "translator": _str(sim_config.translator),
@@ -242,26 +266,37 @@ class Table1:
             meta["sim_init_from"] = str(sim_config.init_from)
             meta["sim_init_grasps_trained"] = trained_grasps(Path(sim_config.init_from))
         self.meta_rows[row] = meta
-        cells = {
+        self.finetunes[row] = self.finetune_config(sim_run, sim_config,
+                                                   self.row_dir(row) / "finetune")
+        return {
             SIM: self.evaluate(f"{row}/sim_eval", self.out / row / "sim_eval", sim_run,
                                own_domain, meta),
-            ZERO_SHOT: self.evaluate(f"{row}/{self.target_dir}/{ZERO_SHOT}", base / ZERO_SHOT,
-                                     sim_run, self.target, meta),
+            ZERO_SHOT: self.evaluate(f"{row}/{self.target_dir}/{ZERO_SHOT}",
+                                     self.row_dir(row) / ZERO_SHOT, sim_run, self.target, meta),
         }
-        finetune = self.finetune_config(sim_run, sim_config, base / "finetune")
-        for budget in self.budgets:
-            column = budget_column(budget)
-            stage = base / column
-            if not (stage / "metrics.json").is_file() and not (stage / "policy").is_dir():
-                if not self.finetune_to(f"{row}/{self.target_dir}/finetune", finetune, budget):
-                    return None
-                copy_policy(finetune.out, stage / "policy")
-            cells[column] = self.evaluate(f"{row}/{self.target_dir}/{column}", stage,
-                                          stage / "policy", self.target, meta)
-        curve = Path(finetune.out) / "curve.json"
-        meta["finetune_run"] = str(finetune.out)
-        meta["finetune_curve"] = json.loads(curve.read_text()) if curve.is_file() else []
-        return cells
+
+    def finetuned_cell(self, row: str, budget: int) -> dict[str, Any] | None:
+        """The row's cell after ``budget`` target grasps of joint finetuning (continuing the
+        row's one finetuning run); None if a time limit stopped it first."""
+        column = budget_column(budget)
+        stage = self.row_dir(row) / column
+        finetune = self.finetunes[row]
+        if not (stage / "metrics.json").is_file() and not (stage / "policy").is_dir():
+            if not self.finetune_to(f"{row}/{self.target_dir}/finetune", finetune, budget):
+                return None
+            copy_policy(finetune.out, stage / "policy")
+        return self.evaluate(f"{row}/{self.target_dir}/{column}", stage, stage / "policy",
+                             self.target, self.meta_rows[row])
+
+    def row_dir(self, row: str) -> Path:
+        """The folder of a row's target-domain stages."""
+        return self.out / row / self.target_dir
+
+    def write_progress(self, results: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """``OUT/progress.json``: the cells measured so far, as the table will hold them."""
+        write_json(self.out / "progress.json",
+                   {row: {c: make_cell(r) for c, r in cells.items()}
+                    for row, cells in results.items()})
 
     def train_sim(self, row: str) -> Path | None:
         """Train (or continue) the row's simulated policy; None if stopped by a time limit."""
