@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from typing import Any
 
 import torch
@@ -25,3 +26,9 @@ def machine() -> dict[str, Any]:
 def machine_summary() -> str:
     """One line for a results file: architecture and CPU count."""
     return f"{platform.machine()}, {os.cpu_count()} CPUs"
+
+
+def command_line() -> str:
+    """This process's ``rcan`` command as typed (``rcan train-policy ...``, or the
+    ``rcan experiment table1 ...`` that started a run inside an experiment)."""
+    return " ".join(["rcan", *sys.argv[1:]])

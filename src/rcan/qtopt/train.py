@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from rcan.common.checkpoint import load_json
 from rcan.common.config import from_dict
 from rcan.common.errors import RcanError
 from rcan.common.io import save_run_config, write_json
+from rcan.common.machine import command_line
 from rcan.distributed import wants_ray
 from rcan.qtopt.actor import ExplorationConfig, QTOptActor
 from rcan.qtopt.augment import shift_sample
@@ -196,7 +196,7 @@ class TrainerParts:
 
 def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -> TrainerParts:
     """Check or write ``OUT/config.json`` (recording ``command``, by default this process's
-    ``rcan train-policy`` command line), build the parts, and restore ``OUT/checkpoint``."""
+    ``rcan`` command line), build the parts, and restore ``OUT/checkpoint``."""
     for name in ("grasps", "episodes_per_cycle", "eval_every_grasps", "eval_episodes"):
         if getattr(config, name) < 1:
             raise RcanError(f"train-policy --{name.replace('_', '-')} must be >= 1, got "
@@ -214,7 +214,7 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
     env.validate()  # a bad env setting stops the run before OUT is written
     config.network.image_height, config.network.image_width = env.image_height, env.image_width
     save_run_config(out, config, ("obs", "domain", "env", "network", "seed", "objects"),
-                    {"command": command or "rcan train-policy " + " ".join(sys.argv[2:])})
+                    {"command": command or command_line()})
     encoder = make_encoder(config)
     config.network.in_channels = CHANNELS[config.obs]
 
