@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -28,7 +29,10 @@ def machine_summary() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPUs"
 
 
-def command_line() -> str:
+def command_line(fallback: str) -> str:
     """This process's ``rcan`` command as typed (``rcan train-policy ...``, or the
-    ``rcan experiment table1 ...`` that started a run inside an experiment)."""
+    ``rcan experiment table1 ...`` that started a run inside an experiment); ``fallback``
+    when the process is not the ``rcan`` command (a Python caller)."""
+    if Path(sys.argv[0]).name != "rcan":
+        return fallback
     return " ".join(["rcan", *sys.argv[1:]])

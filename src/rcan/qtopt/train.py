@@ -214,7 +214,7 @@ def build_trainer_parts(config: TrainPolicyConfig, command: str | None = None) -
     env.validate()  # a bad env setting stops the run before OUT is written
     config.network.image_height, config.network.image_width = env.image_height, env.image_width
     save_run_config(out, config, ("obs", "domain", "env", "network", "seed", "objects"),
-                    {"command": command or command_line()})
+                    {"command": command or command_line("rcan train-policy (from Python)")})
     encoder = make_encoder(config)
     config.network.in_channels = CHANNELS[config.obs]
 
