@@ -1,0 +1,67 @@
+"""Table 1 as far as it is measured: the README's table, beside RCAN's real-robot figures.
+
+Each cell is a stage's ``metrics.json`` from ``rcan experiment table1 --out runs/table1_hold``
+(copied to ``cells/<row>_<column>.json``): 200 held-out-object episodes, seed 10,000, the
+same episodes for every row of a column. Cells not measured yet are absent. Reads the cells,
+writes ``progress.json`` (the table's JSON shape, plus the rcan / randomized zero-shot
+ratio) and prints the Markdown table the README quotes. Run from the repository root:
+
+    python results/table1_progress/table.py
+"""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "src"))
+from rcan.transfer.report import PAPER  # noqa: E402
+from rcan.transfer.table import ROWS, make_cell  # noqa: E402
+
+HERE = ROOT / "results" / "table1_progress"
+COLUMNS = ("sim", "target_0", "target_5k", "target_28k")
+HEADERS = ("sim (own domain)", "target, zero-shot", "+ 5k target grasps",
+           "+ 28k target grasps")
+
+
+def summarize() -> dict:
+    table: dict[str, dict[str, dict]] = {}
+    for row in ROWS:
+        for column in COLUMNS:
+            path = HERE / "cells" / f"{row}_{column}.json"
+            if path.is_file():
+                result = json.loads(path.read_text())
+                assert result["episodes"] >= 200 and result["objects"] == "test", path
+                assert result["seed"] == 10_000, path
+                table.setdefault(row, {})[column] = make_cell(result)
+    summary: dict = {"command": "python results/table1_progress/table.py", "table": table}
+    zero = [table.get(row, {}).get("target_0") for row in ("rcan", "randomized")]
+    if all(zero):
+        summary["rcan_over_randomized_target_0"] = zero[0]["success"] / zero[1]["success"]
+    return summary
+
+
+def _cell(cell: dict | None) -> str:
+    if cell is None:
+        return "not yet"
+    return (f"{100 * cell['success']:.1f}% [{100 * cell['ci_low']:.1f}, "
+            f"{100 * cell['ci_high']:.1f}]")
+
+
+def table(summary: dict) -> str:
+    lines = ["| row | " + " | ".join(HEADERS) + " |",
+             "|---|" + "---|" * len(COLUMNS)]
+    for row in ROWS:
+        cells = summary["table"].get(row, {})
+        ours = " | ".join(_cell(cells.get(c)) for c in COLUMNS)
+        paper = " | ".join("-" if PAPER[row][c] is None else f"{100 * PAPER[row][c]:.0f}%"
+                           for c in COLUMNS)
+        lines.append(f"| {row} | {ours} |")
+        lines.append(f"| {row}, paper (real robot) | {paper} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    result = summarize()
+    (HERE / "progress.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))

@@ -1,0 +1,39 @@
+"""results/table1_progress/: progress.json and the README's table are what the cells say."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+HERE = Path(__file__).resolve().parents[2] / "results" / "table1_progress"
+
+pytestmark = pytest.mark.skipif(not (HERE / "progress.json").is_file(),
+                                reason="no results/table1_progress")
+
+
+def test_progress_json_is_recomputed_from_the_cells(
+        load_script: Callable[[Path], ModuleType]) -> None:
+    script = load_script(HERE / "table.py")
+    assert script.summarize() == json.loads((HERE / "progress.json").read_text())
+
+
+def test_readme_quotes_the_table(load_script: Callable[[Path], ModuleType]) -> None:
+    script = load_script(HERE / "table.py")
+    assert script.table(script.summarize()) in (HERE / "README.md").read_text()
+
+
+def test_every_cell_is_a_table1_stage_on_the_same_episodes() -> None:
+    cells = sorted((HERE / "cells").glob("*.json"))
+    assert cells
+    for path in cells:
+        result = json.loads(path.read_text())
+        row, column = path.stem.split("_", 1)
+        domain = result["domain"]
+        assert (domain == "target") == column.startswith("target"), path.name
+        assert (result["episodes"], result["seed"], result["objects"]) == (200, 10_000, "test")
+        assert sum(result["outcomes"].values()) == result["episodes"], path.name
+        assert row in ("canonical", "randomized", "rcan"), path.name
