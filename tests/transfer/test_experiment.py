@@ -152,6 +152,29 @@ def test_finetuning_takes_an_rcan_runs_replay_as_it_is(tmp_path: Path,
     assert not finetune.canonical_replay_as_rcan and sim.canonical_replay_as_rcan
 
 
+def test_finetuning_options_change_only_the_finetuning_runs(tmp_path: Path,
+                                                            translator_dir: Path) -> None:
+    config = tiny_config(tmp_path, translator_dir, finetune_lr=3e-5,
+                         finetune_freeze_raw_input=True)
+    table = Table1(config)
+    rcan_sim = copy.deepcopy(config.train)
+    rcan_sim.obs = "rcan"
+    rcan = table.finetune_config(tmp_path / "sim", rcan_sim, tmp_path / "ft")
+    canonical = table.finetune_config(tmp_path / "sim", config.train, tmp_path / "ft")
+    assert rcan.learner.lr == canonical.learner.lr == 3e-5
+    assert rcan.learner.lr_end <= 3e-5
+    assert rcan.freeze_raw_input and not canonical.freeze_raw_input  # rcan only
+    assert config.train.learner.lr == 1e-4 and not rcan_sim.freeze_raw_input
+    default = Table1(tiny_config(tmp_path, translator_dir)).finetune_config(
+        tmp_path / "sim", rcan_sim, tmp_path / "ft")
+    assert default.learner.lr == 1e-4 and not default.freeze_raw_input
+
+
+def test_negative_finetune_lr_is_refused(tmp_path: Path, translator_dir: Path) -> None:
+    with pytest.raises(RcanError, match="--finetune-lr must be >= 0"):
+        Table1(tiny_config(tmp_path, translator_dir, finetune_lr=-1.0))
+
+
 def test_rcan_row_can_be_made_from_the_canonical_row(tmp_path: Path,
                                                      translator_dir: Path) -> None:
     config = tiny_config(tmp_path, translator_dir, rows=("canonical", "rcan"),

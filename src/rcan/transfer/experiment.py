@@ -44,7 +44,7 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,12 @@ class Table1Config:
     the columns)."""
     finetune_eval_episodes: int = 50
     """Episodes per such intermediate evaluation."""
+    finetune_lr: float = 0.0
+    """Adam learning rate while finetuning (0: the sim run's own); a smaller one moves a
+    converged network less on the first, few target grasps."""
+    finetune_freeze_raw_input: bool = False
+    """rcan row only: keep the raw-image weights fixed while finetuning, so the network goes
+    on reading G(x) alone (e.g. after --rcan-from-canonical, whose raw half is zero)."""
     eval_episodes: int = 200
     """Episodes per table cell."""
     eval_objects: str = "test"
@@ -168,6 +174,9 @@ class Table1:
             if getattr(config, name) < 1:
                 raise RcanError(f"--{name.replace('_', '-')} must be >= 1, got "
                                 f"{getattr(config, name)}")
+        if config.finetune_lr < 0:
+            raise RcanError(f"--finetune-lr must be >= 0 (0: the sim run's), got "
+                            f"{config.finetune_lr}")
         load_domain(config.target_domain)  # unknown or malformed domains stop here, not later
         self.target = config.target_domain
         self.out = Path(config.out)
@@ -343,6 +352,12 @@ class Table1:
         # A sim run made --init-from a canonical one keeps that option, but its own replay
         # already holds rcan images: finetuning takes it whole, as from any other run.
         config.canonical_replay_as_rcan = False
+        if self.config.finetune_lr:
+            lr = self.config.finetune_lr
+            config.learner = replace(
+                config.learner, lr=lr, lr_end=min(config.learner.lr_end, lr))
+        config.freeze_raw_input = (config.freeze_raw_input or (
+            config.obs == "rcan" and self.config.finetune_freeze_raw_input))
         for name in ("threads", "time_limit_min", "collectors", "bellman_updaters",
                      "ray_address"):
             setattr(config, name, getattr(self.config.train, name))
