@@ -13,7 +13,13 @@ import pytest
 
 from rcan.cli import main
 from rcan.common.errors import RcanError
-from rcan.distributed import check_reachable, require_ray, wants_ray
+from rcan.distributed import (
+    LOCAL_START_TRIES,
+    check_reachable,
+    ray_session,
+    require_ray,
+    wants_ray,
+)
 from rcan.qtopt.train import TrainPolicyConfig
 
 RAY_MISSING = "ray is not installed: pip install 'rcan[ray]'"
@@ -77,3 +83,49 @@ def test_unreachable_cluster_fails_in_seconds() -> None:
         check_reachable(f"127.0.0.1:{port}")
     check_reachable("auto")  # resolved by Ray itself
     check_reachable("ray://head:10001")
+
+
+class FlakyRay:
+    """Stands in for ``ray``: its first ``fails`` inits time out as Ray's do on a busy machine."""
+
+    def __init__(self, fails: int, error: str = "The current node timed out during startup. "
+                 "This could happen because some of the raylet failed to startup.") -> None:
+        self.fails, self.error = fails, error
+        self.inits = self.shutdowns = 0
+
+    def is_initialized(self) -> bool:
+        return False
+
+    def init(self, **kwargs: object) -> None:
+        self.inits += 1
+        if self.inits <= self.fails:
+            raise Exception(self.error)
+
+    def shutdown(self) -> None:
+        self.shutdowns += 1
+
+
+def test_a_local_ray_that_times_out_at_startup_is_tried_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FlakyRay(fails=LOCAL_START_TRIES - 1)
+    monkeypatch.setattr("rcan.distributed.require_ray", lambda: fake)
+    with ray_session(None, num_cpus=1) as ray:
+        assert ray is fake and fake.inits == LOCAL_START_TRIES
+    assert fake.shutdowns == LOCAL_START_TRIES  # each failed start, then the session's end
+
+
+def test_a_local_ray_that_never_starts_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FlakyRay(fails=LOCAL_START_TRIES)
+    monkeypatch.setattr("rcan.distributed.require_ray", lambda: fake)
+    with pytest.raises(RcanError, match=r"^cannot start or join Ray at local: The current node "
+                       r"timed out during startup\. This could"), ray_session(None):
+        pass
+    assert fake.inits == LOCAL_START_TRIES
+
+
+def test_other_ray_start_errors_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FlakyRay(fails=1, error="something else went wrong")
+    monkeypatch.setattr("rcan.distributed.require_ray", lambda: fake)
+    with pytest.raises(Exception, match="something else"), ray_session(None):
+        pass
+    assert fake.inits == 1

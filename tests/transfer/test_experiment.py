@@ -324,3 +324,12 @@ def test_given_finished_finetune_cannot_be_rewound(done: Path, translator_dir: P
                          report=False)
     with pytest.raises(RcanError, match="already at 4 target grasps, past 1"):
         run_table1(config)
+
+
+def test_timings_of_two_processes_on_one_folder_add_up(tmp_path: Path) -> None:
+    first, second = (experiment.Timings(tmp_path / "timings.json") for _ in range(2))
+    first.record("canonical/sim_train", 2.0)
+    second.record("rcan/sim_train", 3.0)  # started before the first one wrote
+    first.record("canonical/sim_train", 1.0)
+    assert json.loads((tmp_path / "timings.json").read_text()) == {
+        "canonical/sim_train": 3.0, "rcan/sim_train": 3.0}

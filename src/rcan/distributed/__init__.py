@@ -29,6 +29,9 @@ INSTALL_HINT = "pip install 'rcan[ray]'"
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 #: Seconds to wait for a cluster's HOST:PORT to accept a connection.
 REACH_TIMEOUT_S = 5.0
+#: Tries at starting a local Ray: Ray gives its raylet a fixed 30 s to register, which a
+#: machine busy with other work can miss ("The current node timed out during startup").
+LOCAL_START_TRIES = 3
 
 
 def require_ray() -> ModuleType:
@@ -73,11 +76,23 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[Mo
     kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
     if local:
         kwargs["num_cpus"] = num_cpus or os.cpu_count() or 1
-    try:
-        ray.init(address="local" if local else address, **kwargs)
-    except (ConnectionError, ValueError, RuntimeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RcanError(f"cannot start or join Ray at {address or 'local'}: {first}") from None
+    tries = LOCAL_START_TRIES if local else 1
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(address="local" if local else address, **kwargs)
+            break
+        except Exception as err:  # Ray raises a bare Exception on a startup timeout
+            startup_timeout = "timed out during startup" in str(err)
+            if startup_timeout and attempt < tries:
+                ray.shutdown()
+                continue
+            if not (startup_timeout or isinstance(err, (ConnectionError, ValueError,
+                                                        RuntimeError))):
+                raise
+            text = str(err).strip()
+            first = text.splitlines()[0] if text else type(err).__name__
+            raise RcanError(f"cannot start or join Ray at {address or 'local'}: "
+                            f"{first}") from None
     try:
         yield ray
     finally:

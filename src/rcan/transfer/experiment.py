@@ -157,7 +157,11 @@ class Timings:
         self.seconds: dict[str, float] = read_json(path) if path.is_file() else {}
 
     def record(self, stage: str, seconds: float) -> None:
-        """Add ``seconds`` to ``stage`` (a resumed stage accumulates) and save."""
+        """Add ``seconds`` to ``stage`` (a resumed stage accumulates) and save. The file is
+        read again first, so a second process filling other rows of the same OUT keeps the
+        stages it recorded meanwhile."""
+        if self.path.is_file():
+            self.seconds = read_json(self.path)
         self.seconds[stage] = round(self.seconds.get(stage, 0.0) + seconds, 3)
         write_json(self.path, self.seconds)
 
