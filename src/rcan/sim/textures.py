@@ -33,6 +33,8 @@ PROCEDURAL_KINDS: tuple[str, ...] = (
     "stripes",
     "gradient",
     "blobs",
+    "dead_leaves",
+    "fractal",
 )
 """Names of the procedural texture kinds, in the order the docs list them."""
 
@@ -309,6 +311,54 @@ def _blobs(rng: np.random.Generator, low: np.ndarray, high: np.ndarray, size: in
     return palette[index]
 
 
+def _dead_leaves(
+    rng: np.random.Generator, low: np.ndarray, high: np.ndarray, size: int
+) -> np.ndarray:
+    """Occluding discs whose radii follow p(r) ~ r^-3 (the dead-leaves model): the scale-free
+    edges and flat patches of natural images, with no photograph (Lee, Mumford & Huang 2001;
+    Baradad et al. 2021 pretrain vision models on it)."""
+    count = int(rng.integers(250, 401))  # enough to cover about 95% of the texture
+    r_min, r_max = 0.03, 0.35
+    # Inverse CDF of the r^-3 law on [r_min, r_max].
+    u = rng.random(count)
+    radii = ((r_min**-2 - u * (r_min**-2 - r_max**-2)) ** -0.5).astype(np.float32)
+    centres = rng.uniform(-0.1, 1.1, size=(count, 2)).astype(np.float32)
+    palette = rng.uniform(low, high, size=(count + 1, 3)).astype(np.float32)
+    y, x = _axes(size)
+    dx = x[None] - centres[:, 0, None, None]
+    dy = y[None] - centres[:, 1, None, None]
+    inside = dx * dx + dy * dy <= (radii * radii)[:, None, None]
+    # Later discs fall on top: the last one covering each pixel wins, 0 means background.
+    last_from_end = np.argmax(inside[::-1], axis=0)
+    index = np.where(inside.any(axis=0), count - last_from_end, 0)
+    return palette[index]
+
+
+def _power_law_field(rng: np.random.Generator, size: int, beta: float) -> np.ndarray:
+    """A random field in [0, 1] whose power spectrum falls as 1/f^beta (random phases)."""
+    fy = np.fft.fftfreq(size)[:, None]
+    fx = np.fft.rfftfreq(size)[None, :]
+    frequency = np.sqrt(fx * fx + fy * fy)
+    frequency[0, 0] = 1.0
+    amplitude = frequency ** (-beta / 2.0)
+    amplitude[0, 0] = 0.0  # no mean: the colour range sets it
+    phase = np.exp(2j * np.pi * rng.random(amplitude.shape))
+    field = np.fft.irfft2(amplitude * phase, s=(size, size))
+    spread = field.max() - field.min()
+    if spread <= 1e-12:  # a 1- or 2-pixel texture can come out constant
+        return np.full((size, size), 0.5, np.float32)
+    return ((field - field.min()) / spread).astype(np.float32)
+
+
+def _fractal(rng: np.random.Generator, low: np.ndarray, high: np.ndarray, size: int) -> np.ndarray:
+    """Two 1/f^beta fields (beta 1.5-3; natural images have about 2) blending three colours:
+    the spectrum of photographs (clouds, foliage, stone) without their content."""
+    a, b, c = (_colour(rng, low, high) for _ in range(3))
+    first = _power_law_field(rng, size, rng.uniform(1.5, 3.0))
+    second = _power_law_field(rng, size, rng.uniform(1.5, 3.0))
+    return _mix(second, _mix(first, a, b), np.broadcast_to(c, (size, size, 3)))
+
+
 _KIND_FUNCTIONS: dict[
     str, Callable[[np.random.Generator, np.ndarray, np.ndarray, int], np.ndarray]
 ] = {
@@ -319,6 +369,8 @@ _KIND_FUNCTIONS: dict[
     "stripes": _stripes,
     "gradient": _gradient,
     "blobs": _blobs,
+    "dead_leaves": _dead_leaves,
+    "fractal": _fractal,
 }
 
 
