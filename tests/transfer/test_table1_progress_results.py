@@ -26,6 +26,13 @@ def test_readme_quotes_the_table(load_script: Callable[[Path], ModuleType]) -> N
     assert script.table(script.summarize()) in (HERE / "README.md").read_text()
 
 
+def test_readme_quotes_the_variants(load_script: Callable[[Path], ModuleType]) -> None:
+    script = load_script(HERE / "table.py")
+    quoted = script.variants()
+    assert quoted.count("\n") >= 2  # a header and at least one variant
+    assert quoted in (HERE / "README.md").read_text()
+
+
 def test_every_cell_is_a_table1_stage_on_the_same_episodes() -> None:
     cells = sorted((HERE / "cells").glob("*.json"))
     assert cells
