@@ -36,3 +36,23 @@ def test_each_variant_changes_what_its_row_says(name: str, changes: dict[str, ob
     assert settings == {**shipped, **changes}
     for domain in ("randomized", "target"):
         assert metrics[domain]["images"] == 1024
+
+
+def test_natural_randomization_rows_are_its_curves() -> None:
+    """The README's training-domain table quotes both runs' evaluation curves, and the two
+    runs differ only in their training data."""
+    readme = (RESULTS / "README.md").read_text()
+    rows = [("randomized", "mask5_iou_lr1e-3", 2000), ("natural_randomization",
+            "natural_randomization", 2000), ("randomized", "mask5_iou_lr1e-3", 4000),
+            ("natural_randomization", "natural_randomization", 3000)]
+    for domain, name, step in rows:
+        curve = json.loads((VARIANTS / name / "eval_curve.json").read_text())
+        point = next(p for p in curve if p["step"] == step)
+        r, t = point["randomized"], point["target"]
+        label = f"`{domain}` (`{name}`)" if domain == "randomized" else f"`{domain}`"
+        assert (f"| {label} | {step:,} | {r['object_iou']:.3f} / {t['object_iou']:.3f} | "
+                f"{r['miou']:.3f} / {t['miou']:.3f} |") in readme
+    natural = json.loads((VARIANTS / "natural_randomization" / "config.json").read_text())
+    combo = json.loads((VARIANTS / "mask5_iou_lr1e-3" / "config.json").read_text())
+    assert natural["data"] == "runs/data/translator_train_natural"
+    assert natural["model"] == combo["model"] and natural["seed"] == combo["seed"]
