@@ -291,6 +291,13 @@ def _gradient(rng: np.random.Generator, low: np.ndarray, high: np.ndarray, size:
     return _mix(np.clip(t, 0.0, 1.0), a, b)
 
 
+def _topmost(inside: np.ndarray) -> np.ndarray:
+    """Per pixel, 1 + the index of the last of ``inside``'s (count, H, W) shapes covering it
+    (later shapes lie on top), or 0 where none does: an index into a background-first palette."""
+    last_from_end = np.argmax(inside[::-1], axis=0)
+    return np.where(inside.any(axis=0), len(inside) - last_from_end, 0)
+
+
 def _blobs(rng: np.random.Generator, low: np.ndarray, high: np.ndarray, size: int) -> np.ndarray:
     count = int(rng.integers(2, 7))
     palette = rng.uniform(low, high, size=(count + 1, 3)).astype(np.float32)
@@ -305,10 +312,7 @@ def _blobs(rng: np.random.Generator, low: np.ndarray, high: np.ndarray, size: in
     along = (dx * cos + dy * sin) / radii[:, 0, None, None]
     across = (dy * cos - dx * sin) / radii[:, 1, None, None]
     inside = along * along + across * across <= 1.0
-    # Later ellipses sit on top: find the last one covering each pixel, 0 means background.
-    last_from_end = np.argmax(inside[::-1], axis=0)
-    index = np.where(inside.any(axis=0), count - last_from_end, 0)
-    return palette[index]
+    return palette[_topmost(inside)]
 
 
 def _dead_leaves(
@@ -328,10 +332,7 @@ def _dead_leaves(
     dx = x[None] - centres[:, 0, None, None]
     dy = y[None] - centres[:, 1, None, None]
     inside = dx * dx + dy * dy <= (radii * radii)[:, None, None]
-    # Later discs fall on top: the last one covering each pixel wins, 0 means background.
-    last_from_end = np.argmax(inside[::-1], axis=0)
-    index = np.where(inside.any(axis=0), count - last_from_end, 0)
-    return palette[index]
+    return palette[_topmost(inside)]
 
 
 def _power_law_field(rng: np.random.Generator, size: int, beta: float) -> np.ndarray:
