@@ -155,24 +155,29 @@ def test_finetuning_takes_an_rcan_runs_replay_as_it_is(tmp_path: Path,
 def test_finetuning_options_change_only_the_finetuning_runs(tmp_path: Path,
                                                             translator_dir: Path) -> None:
     config = tiny_config(tmp_path, translator_dir, finetune_lr=3e-5,
-                         finetune_freeze_raw_input=True)
+                         finetune_freeze_raw_input=True, finetune_updates_per_episode=8.0)
     table = Table1(config)
     rcan_sim = copy.deepcopy(config.train)
     rcan_sim.obs = "rcan"
     rcan = table.finetune_config(tmp_path / "sim", rcan_sim, tmp_path / "ft")
     canonical = table.finetune_config(tmp_path / "sim", config.train, tmp_path / "ft")
     assert rcan.learner.lr == canonical.learner.lr == 3e-5
+    assert rcan.updates_per_episode == canonical.updates_per_episode == 8.0
     assert rcan.learner.lr_end <= 3e-5
     assert rcan.freeze_raw_input and not canonical.freeze_raw_input  # rcan only
     assert config.train.learner.lr == 1e-4 and not rcan_sim.freeze_raw_input
+    assert config.train.updates_per_episode == rcan_sim.updates_per_episode == 1.0
     default = Table1(tiny_config(tmp_path, translator_dir)).finetune_config(
         tmp_path / "sim", rcan_sim, tmp_path / "ft")
     assert default.learner.lr == 1e-4 and not default.freeze_raw_input
+    assert default.updates_per_episode == 1.0
 
 
-def test_negative_finetune_lr_is_refused(tmp_path: Path, translator_dir: Path) -> None:
-    with pytest.raises(RcanError, match="--finetune-lr must be >= 0"):
-        Table1(tiny_config(tmp_path, translator_dir, finetune_lr=-1.0))
+@pytest.mark.parametrize("option", ["finetune_lr", "finetune_updates_per_episode"])
+def test_negative_finetune_settings_are_refused(tmp_path: Path, translator_dir: Path,
+                                                option: str) -> None:
+    with pytest.raises(RcanError, match=f"--{option.replace('_', '-')} must be >= 0"):
+        Table1(tiny_config(tmp_path, translator_dir, **{option: -1.0}))
 
 
 def test_rcan_row_can_be_made_from_the_canonical_row(tmp_path: Path,
