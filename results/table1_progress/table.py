@@ -5,7 +5,7 @@ Each cell is a stage's ``metrics.json`` from ``rcan experiment table1 --out runs
 same episodes for every row of a column. Cells not measured yet are absent. Reads the cells,
 writes ``progress.json`` (the table's JSON shape, plus the rcan / randomized zero-shot
 ratio) and prints the Markdown table the README quotes, then the table of variants tried
-beside the table's rcan row (``variants/``: the same 200 target episodes). Run from the
+beside the table's rows (``variants/``: the same 200 target episodes). Run from the
 repository root:
 
     python results/table1_progress/table.py
@@ -24,13 +24,23 @@ HERE = ROOT / "results" / "table1_progress"
 COLUMNS = ("sim", "target_0", "target_5k", "target_28k")
 HEADERS = ("sim (own domain)", "target, zero-shot", "+ 5k target grasps",
            "+ 28k target grasps")
-#: variants/<file>.json -> what was changed; each an evaluation in target on the cells' episodes.
+#: variants/<file>.json -> (the row it varies, what was changed); each an evaluation in target
+#: on the cells' episodes.
 VARIANTS = {
-    "rcan_target_5k_lr3e-5_frozen_raw": "rcan row + 5k target grasps, finetuned at lr 3e-5 with "
-                                        "the raw-image weights frozen",
-    "rcan_gx_2k_target": "canonical network + 2,000 sim grasps through G(x), zero-shot",
-    "rcan_gx_4k_target": "canonical network + 4,000 sim grasps through G(x), zero-shot",
-    "rcan_gx_6k_target": "canonical network + 6,000 sim grasps through G(x), zero-shot",
+    "rcan_target_5k_lr3e-5_frozen_raw": ("rcan", "+ 5k target grasps, finetuned at lr 3e-5 with "
+                                                 "the raw-image weights frozen"),
+    "rcan_gx_2k_target": ("rcan", "canonical network + 2,000 sim grasps through G(x), "
+                                  "zero-shot"),
+    "rcan_gx_4k_target": ("rcan", "canonical network + 4,000 sim grasps through G(x), "
+                                  "zero-shot"),
+    "rcan_gx_6k_target": ("rcan", "canonical network + 6,000 sim grasps through G(x), "
+                                  "zero-shot"),
+    "rcan_target_2k": ("rcan", "+ 2k target grasps, default finetuning (2 steps per grasp)"),
+    "rcan_target_2k_upe8": ("rcan", "+ 2k target grasps, 8 gradient steps per grasp"),
+    "randomized_target_2k": ("randomized", "+ 2k target grasps, default finetuning (2 steps "
+                                           "per grasp)"),
+    "randomized_target_2k_upe8": ("randomized", "+ 2k target grasps, 8 gradient steps per "
+                                                "grasp"),
 }
 
 
@@ -52,19 +62,20 @@ def summarize() -> dict:
 
 
 def variants() -> str:
-    """The Markdown table of ``variants/``, each beside the rcan row's zero-shot cell."""
-    base = make_cell(json.loads((HERE / "cells" / "rcan_target_0.json").read_text()))
-    lines = ["| variant | target success | vs. the rcan row zero-shot |", "|---|---|---|"]
-    for name, label in VARIANTS.items():
+    """The Markdown table of ``variants/``, each beside its row's zero-shot cell."""
+    lines = ["| row | variant | target success | vs. the row's zero-shot cell |",
+             "|---|---|---|---|"]
+    for name, (row, label) in VARIANTS.items():
         path = HERE / "variants" / f"{name}.json"
         if not path.is_file():
             continue
         result = json.loads(path.read_text())
         assert (result["episodes"], result["seed"], result["objects"], result["domain"]) == (
             200, 10_000, "test", "target"), path
+        base = make_cell(json.loads((HERE / "cells" / f"{row}_target_0.json").read_text()))
         cell = make_cell(result)
         delta = 100 * (cell["success"] - base["success"])
-        lines.append(f"| {label} (`{name}`) | {_cell(cell)} | {delta:+.1f} points |")
+        lines.append(f"| {row} | {label} (`{name}`) | {_cell(cell)} | {delta:+.1f} points |")
     return "\n".join(lines)
 
 
