@@ -5,7 +5,8 @@ Each cell is a stage's ``metrics.json`` from ``rcan experiment table1 --out runs
 same episodes for every row of a column. Cells not measured yet are absent. Reads the cells,
 writes ``progress.json`` (the table's JSON shape, plus the rcan / randomized zero-shot
 ratio) and prints the Markdown table the README quotes, then the table of variants tried
-beside the table's rows (``variants/``: the same 200 target episodes). Run from the
+beside the table's rows (``variants/``: the same 200 target episodes), then the rows' sim
+policies zero-shot in a second held-out domain (``results/zero_shot/``). Run from the
 repository root:
 
     python results/table1_progress/table.py
@@ -44,6 +45,12 @@ VARIANTS = {
 }
 
 
+#: The rows' sim policies zero-shot in a second held-out domain (results/zero_shot/).
+OTHER_DOMAIN = "examples/otherbin/domain.yaml"
+OTHER_ZERO_SHOT = {"canonical": "canonical_hold_otherbin", "randomized": "randomized_hold_otherbin",
+                   "rcan": "rcan_hold_ft_otherbin"}
+
+
 def summarize() -> dict:
     table: dict[str, dict[str, dict]] = {}
     for row in ROWS:
@@ -79,6 +86,26 @@ def variants() -> str:
     return "\n".join(lines)
 
 
+def other_domain() -> str:
+    """The Markdown row of the table's sim policies zero-shot in ``OTHER_DOMAIN``, beside
+    their target_0 cells, and the rcan / randomized ratio in each."""
+    lines = ["| domain | canonical | randomized | rcan | rcan / randomized |",
+             "|---|---|---|---|---|"]
+    target = {row: make_cell(json.loads((HERE / "cells" / f"{row}_target_0.json").read_text()))
+              for row in ROWS}
+    other = {}
+    for row, name in OTHER_ZERO_SHOT.items():
+        result = json.loads((ROOT / "results" / "zero_shot" / f"{name}.json").read_text())
+        assert (result["episodes"], result["seed"], result["objects"], result["domain"]) == (
+            200, 10_000, "test", OTHER_DOMAIN), name
+        other[row] = make_cell(result)
+    for label, cells in (("`target`", target), (f"`{OTHER_DOMAIN}`", other)):
+        ratio = cells["rcan"]["success"] / cells["randomized"]["success"]
+        lines.append(f"| {label} | " + " | ".join(_cell(cells[row]) for row in ROWS)
+                     + f" | {ratio:.2f}x |")
+    return "\n".join(lines)
+
+
 def _cell(cell: dict | None) -> str:
     if cell is None:
         return "not yet"
@@ -105,3 +132,5 @@ if __name__ == "__main__":
     print(table(result))
     print()
     print(variants())
+    print()
+    print(other_domain())

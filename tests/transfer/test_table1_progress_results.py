@@ -44,3 +44,11 @@ def test_every_cell_is_a_table1_stage_on_the_same_episodes() -> None:
         assert (result["episodes"], result["seed"], result["objects"]) == (200, 10_000, "test")
         assert sum(result["outcomes"].values()) == result["episodes"], path.name
         assert row in ("canonical", "randomized", "rcan"), path.name
+
+
+def test_readme_quotes_the_other_domain_zero_shot_row(
+        load_script: Callable[[Path], ModuleType]) -> None:
+    script = load_script(HERE / "table.py")
+    quoted = script.other_domain()
+    assert quoted.count("\n") == 3  # header, rule, target, the other domain
+    assert quoted in (HERE / "README.md").read_text()
