@@ -15,7 +15,8 @@ ROWS = ["canonical_canonical", "canonical_target", "rcan_init_randomized", "rcan
         "rcan_init50k_randomized", "rcan_init50k_target", "canonical50k_otherbin",
         "rcan_init50k_otherbin", "randomized22k_target", "rcan28k_target",
         "rcan_shift4_50k_target", "canonical_hold_target", "rcan_hold_target",
-        "rcan_hold_randomized", "canonical_hold_otherbin", "rcan_hold_otherbin"]
+        "rcan_hold_randomized", "canonical_hold_otherbin", "rcan_hold_otherbin",
+        "randomized_hold_otherbin", "rcan_hold_ft_otherbin"]
 
 
 def _table_rows() -> list[list[str]]:
