@@ -11,16 +11,27 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import tyro
 
 from rcan.common.errors import RcanError
+from rcan.common.helptext import document_fields
+
+T = TypeVar("T")
+
+
+def _parse(config: type[T], *, args: Sequence[str], prog: str) -> T:
+    """``config`` from ``args`` with tyro; ``--help`` shows each field's docstring as one
+    flowing paragraph."""
+    document_fields(config)
+    return tyro.cli(config, args=args, prog=prog)
 
 
 def _generate(args: Sequence[str]) -> None:
     from rcan.data.generate import GenerateConfig, generate
 
-    config = tyro.cli(GenerateConfig, args=args, prog="rcan generate")
+    config = _parse(GenerateConfig, args=args, prog="rcan generate")
     made = generate(config)
     print(f"made {len(made)} shard(s) in {config.out}")
 
@@ -28,7 +39,7 @@ def _generate(args: Sequence[str]) -> None:
 def _show(args: Sequence[str]) -> None:
     from rcan.sim.show import ShowConfig, show
 
-    config = tyro.cli(ShowConfig, args=args, prog="rcan show")
+    config = _parse(ShowConfig, args=args, prog="rcan show")
     if config.translator is None:
         if config.images is not None:
             raise RcanError("show: --images needs --translator CHECKPOINT")
@@ -50,7 +61,7 @@ def _show(args: Sequence[str]) -> None:
 def _rollout(args: Sequence[str]) -> None:
     from rcan.sim.rollout import RolloutConfig, rollout
 
-    config = tyro.cli(RolloutConfig, args=args, prog="rcan rollout")
+    config = _parse(RolloutConfig, args=args, prog="rcan rollout")
     print(json.dumps(rollout(config), indent=2))
 
 
@@ -65,7 +76,7 @@ def _bench(args: Sequence[str]) -> None:
     if args[0] == "translator":
         from rcan.bench.translator_bench import TranslatorBenchConfig, bench_translator
 
-        tconfig = tyro.cli(TranslatorBenchConfig, args=args[1:], prog="rcan bench translator")
+        tconfig = _parse(TranslatorBenchConfig, args=args[1:], prog="rcan bench translator")
         r = bench_translator(tconfig)
         print(f"one image {r['single_image_ms']:.2f} ms | batched {r['batched_ms_per_image']:.2f}"
               f" ms/image ({r['batching_speedup']:.1f}x) on {r['threads']} threads "
@@ -74,14 +85,14 @@ def _bench(args: Sequence[str]) -> None:
     if args[0] == "qtopt":
         from rcan.bench.qtopt_bench import QtOptBenchConfig, bench_qtopt
 
-        qconfig = tyro.cli(QtOptBenchConfig, args=args[1:], prog="rcan bench qtopt")
+        qconfig = _parse(QtOptBenchConfig, args=args[1:], prog="rcan bench qtopt")
         q = bench_qtopt(qconfig)
         print(json.dumps({k: v for k, v in q.items() if k != "cem"}, indent=2))
         return
     if args[0] == "ray":
         from rcan.bench.ray_bench import RayBenchConfig, bench_ray
 
-        rconfig = tyro.cli(RayBenchConfig, args=args[1:], prog="rcan bench ray")
+        rconfig = _parse(RayBenchConfig, args=args[1:], prog="rcan bench ray")
         r = bench_ray(rconfig)
         rates = ", ".join(f"{n}: {e:.2f}" for n, e in zip(r["collectors"], r["episodes_per_s"],
                                                            strict=True))
@@ -95,7 +106,7 @@ def _bench(args: Sequence[str]) -> None:
             f"unknown benchmark {args[0]!r}: expected sim, translator, qtopt or ray")
     from rcan.bench.sim_bench import SimBenchConfig, bench_sim
 
-    config = tyro.cli(SimBenchConfig, args=args[1:], prog="rcan bench sim")
+    config = _parse(SimBenchConfig, args=args[1:], prog="rcan bench sim")
     result = bench_sim(config)
     print(
         f"ours {result['ours_episodes_per_s']:.2f} episodes/s "
@@ -109,7 +120,7 @@ def _bench(args: Sequence[str]) -> None:
 def _train_translator(args: Sequence[str]) -> None:
     from rcan.translator.train import TrainTranslatorConfig, train_translator
 
-    config = tyro.cli(TrainTranslatorConfig, args=args, prog="rcan train-translator")
+    config = _parse(TrainTranslatorConfig, args=args, prog="rcan train-translator")
     metrics = train_translator(config)
     print(json.dumps(metrics, indent=2))
 
@@ -117,35 +128,35 @@ def _train_translator(args: Sequence[str]) -> None:
 def _evaluate_translator(args: Sequence[str]) -> None:
     from rcan.translator.evaluate import EvaluateTranslatorConfig, evaluate_translator
 
-    config = tyro.cli(EvaluateTranslatorConfig, args=args, prog="rcan evaluate-translator")
+    config = _parse(EvaluateTranslatorConfig, args=args, prog="rcan evaluate-translator")
     print(json.dumps(evaluate_translator(config), indent=2))
 
 
 def _train_policy(args: Sequence[str]) -> None:
     from rcan.qtopt.train import TrainPolicyConfig, train_policy
 
-    config = tyro.cli(TrainPolicyConfig, args=args, prog="rcan train-policy")
+    config = _parse(TrainPolicyConfig, args=args, prog="rcan train-policy")
     print(json.dumps(train_policy(config), indent=2))
 
 
 def _fit_policy(args: Sequence[str]) -> None:
     from rcan.qtopt.fit import FitPolicyConfig, fit_policy
 
-    config = tyro.cli(FitPolicyConfig, args=args, prog="rcan fit-policy")
+    config = _parse(FitPolicyConfig, args=args, prog="rcan fit-policy")
     print(json.dumps(fit_policy(config), indent=2))
 
 
 def _evaluate(args: Sequence[str]) -> None:
     from rcan.qtopt.evaluate import EvaluateConfig, evaluate
 
-    config = tyro.cli(EvaluateConfig, args=args, prog="rcan evaluate")
+    config = _parse(EvaluateConfig, args=args, prog="rcan evaluate")
     print(json.dumps(evaluate(config), indent=2))
 
 
 def _select_snapshot(args: Sequence[str]) -> None:
     from rcan.qtopt.select import SelectSnapshotConfig, select_snapshot
 
-    config = tyro.cli(SelectSnapshotConfig, args=args, prog="rcan select-snapshot")
+    config = _parse(SelectSnapshotConfig, args=args, prog="rcan select-snapshot")
     best = select_snapshot(config)["best"]
     print(f"best on validation: {best['evaluate'].removeprefix('rcan evaluate ')} "
           f"({100 * best['success']:.1f}% over {best['episodes']} episodes); measure it on the "
@@ -165,7 +176,7 @@ class PublishRunConfig:
 def _publish_run(args: Sequence[str]) -> None:
     from rcan.qtopt.results import publish_run
 
-    config = tyro.cli(PublishRunConfig, args=args, prog="rcan publish-run")
+    config = _parse(PublishRunConfig, args=args, prog="rcan publish-run")
     print(json.dumps(publish_run(config.run, config.out), indent=2))
 
 
@@ -188,7 +199,7 @@ def _compare_curves(args: Sequence[str]) -> None:
     from rcan.common.io import write_json
     from rcan.qtopt.curve import compare_curves, comparison_table, plot_comparison, read_curve
 
-    config = tyro.cli(CompareCurvesConfig, args=args, prog="rcan compare-curves")
+    config = _parse(CompareCurvesConfig, args=args, prog="rcan compare-curves")
     labels = list(config.labels) or [run.name for run in config.runs]
     if len(labels) != len(config.runs) or len(set(labels)) != len(labels):
         raise RcanError(f"--labels: expected {len(config.runs)} distinct names, one per run, "
@@ -225,7 +236,7 @@ def _compare_evals(args: Sequence[str]) -> None:
     from rcan.common.io import write_json
     from rcan.qtopt.evaluate import compare_evaluations
 
-    config = tyro.cli(CompareEvalsConfig, args=args, prog="rcan compare-evals")
+    config = _parse(CompareEvalsConfig, args=args, prog="rcan compare-evals")
     result = compare_evaluations(*config.evaluations)
     for key in ("a", "b"):
         rate = result[key]
@@ -241,7 +252,7 @@ def _compare_evals(args: Sequence[str]) -> None:
 def _export(args: Sequence[str]) -> None:
     from rcan.transfer.export import ExportConfig, export
 
-    config = tyro.cli(ExportConfig, args=args, prog="rcan export")
+    config = _parse(ExportConfig, args=args, prog="rcan export")
     meta = export(config)
     check = meta["check"]
     print(f"wrote {config.out}/policy.onnx and policy.json (obs {meta['spec']['obs']}); "
@@ -263,7 +274,7 @@ class SavePolicyConfig:
 def _save_policy(args: Sequence[str]) -> None:
     from rcan.transfer.grasp_policy import GraspPolicy, run_provenance
 
-    config = tyro.cli(SavePolicyConfig, args=args, prog="rcan save-policy")
+    config = _parse(SavePolicyConfig, args=args, prog="rcan save-policy")
     policy = GraspPolicy.from_pretrained(config.run)
     policy.save_pretrained(config.out, trained=run_provenance(config.run))
     print(f"wrote {config.out} (obs {policy.obs}); load it with "
@@ -308,7 +319,7 @@ class DemoConfig:
 def _demo(args: Sequence[str]) -> None:
     from rcan.transfer.demo import run_demo
 
-    run_demo(tyro.cli(DemoConfig, args=args, prog="rcan demo"))
+    run_demo(_parse(DemoConfig, args=args, prog="rcan demo"))
 
 
 def _experiment(args: Sequence[str]) -> None:
@@ -321,7 +332,7 @@ def _experiment(args: Sequence[str]) -> None:
     if args[0] == "table1":
         from rcan.transfer.experiment import Table1Config, run_table1
 
-        config = tyro.cli(Table1Config, args=args[1:], prog="rcan experiment table1")
+        config = _parse(Table1Config, args=args[1:], prog="rcan experiment table1")
         table = run_table1(config, "rcan experiment " + " ".join(args))
         if table is not None:
             print(json.dumps(table, indent=2))
@@ -329,7 +340,7 @@ def _experiment(args: Sequence[str]) -> None:
     if args[0] == "report":
         from rcan.transfer.report import ReportConfig, build_report
 
-        rconfig = tyro.cli(ReportConfig, args=args[1:], prog="rcan experiment report")
+        rconfig = _parse(ReportConfig, args=args[1:], prog="rcan experiment report")
         print(f"wrote {build_report(rconfig)}/report.md and report.html")
         return
     raise RcanError(f"unknown experiment {args[0]!r}: expected table1 or report")
