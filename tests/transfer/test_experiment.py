@@ -171,6 +171,11 @@ def test_finetuning_options_change_only_the_finetuning_runs(tmp_path: Path,
         tmp_path / "sim", rcan_sim, tmp_path / "ft")
     assert default.learner.lr == 1e-4 and not default.freeze_raw_input
     assert default.updates_per_episode == 1.0
+    # checkpoints at each of its evaluations (every 2 target grasps, 2 per cycle), not before
+    assert default.checkpoint_every_cycles == 1 == config.train.checkpoint_every_cycles
+    config.finetune_eval_every = 20
+    assert Table1(config).finetune_config(tmp_path / "sim", rcan_sim,
+                                          tmp_path / "ft").checkpoint_every_cycles == 10
 
 
 @pytest.mark.parametrize("option", ["finetune_lr", "finetune_updates_per_episode"])

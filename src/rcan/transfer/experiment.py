@@ -355,6 +355,11 @@ class Table1:
         config.init_from = sim_run
         config.out = folder
         config.eval_every_grasps = self.config.finetune_eval_every
+        # Its replay holds the sim data and the target data, gigabytes: written every 10
+        # cycles it took an eighth of the run's time, so checkpoint at each evaluation.
+        config.checkpoint_every_cycles = max(
+            config.checkpoint_every_cycles,
+            self.config.finetune_eval_every // config.episodes_per_cycle)
         config.eval_episodes = self.config.finetune_eval_episodes
         # The target stands in for a real robot, which knows no object poses to aim at.
         config.exploration.explorer = "random"
