@@ -199,6 +199,8 @@ def test_rcan_row_can_be_made_from_the_canonical_row(tmp_path: Path,
     assert meta["rows"]["rcan"]["sim_init_grasps_trained"] == 6
     table = json.loads((tmp_path / "results" / "table1.json").read_text())
     assert list(table) == ["canonical", "rcan"]
+    report = (tmp_path / "results" / "table1_report" / "report.md").read_text()
+    assert f"| 6 + 2 (from {canonical_sim}) |" in report  # the grasps it was made from count
 
 
 @pytest.mark.parametrize(("changes", "message"), [

@@ -52,3 +52,11 @@ def test_readme_quotes_the_other_domain_zero_shot_row(
     quoted = script.other_domain()
     assert quoted.count("\n") == 3  # header, rule, target, the other domain
     assert quoted in (HERE / "README.md").read_text()
+
+
+def test_the_5k_report_shows_the_cells() -> None:
+    progress = json.loads((HERE / "progress.json").read_text())["table"]
+    shown = json.loads((HERE / "table1_5k.json").read_text())
+    assert shown == {row: {column: cells[column] for column in ("sim", "target_0", "target_5k")}
+                     for row, cells in progress.items()}
+    assert (HERE / "report_5k" / "report.md").is_file()

@@ -306,10 +306,19 @@ def _provenance(doc: ReportFolder, meta: dict[str, Any]) -> None:
             (meta.get("stage_seconds") or {}).items()]
     if rows:
         doc.table(["stage", "wall time"], rows)
-    runs = [[row, str(info.get("sim_run")), str(info.get("sim_grasps_trained")),
-             str(info.get("translator") or "-")] for row, info in meta.get("rows", {}).items()]
+    runs = [[row, str(info.get("sim_run")), sim_grasps(info), str(info.get("translator") or "-")]
+            for row, info in meta.get("rows", {}).items()]
     if runs:
         doc.table(["row", "sim run", "sim grasps", "translator"], runs)
+
+
+def sim_grasps(row: dict[str, Any]) -> str:
+    """A row's simulated grasps, counting those of the run it was started from (``16920 + 20
+    (from runs/x)``) when it was made from another row's policy."""
+    own = row.get("sim_grasps_trained")
+    if row.get("sim_init_from") is None:
+        return str(own)
+    return f"{row.get('sim_init_grasps_trained')} + {own} (from {row['sim_init_from']})"
 
 
 def duration(seconds: float) -> str:
