@@ -109,7 +109,7 @@ class Table1Config:
     """Target grasps after which the finetuned policy is measured, one column each."""
     finetune_eval_every: int = 1_000
     """Target grasps between the finetuning run's own evaluations (the curve points between
-    the columns)."""
+    the columns); it checkpoints at each of them."""
     finetune_eval_episodes: int = 50
     """Episodes per such intermediate evaluation."""
     finetune_lr: float = 0.0
