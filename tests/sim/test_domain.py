@@ -252,3 +252,38 @@ def test_empty_texture_folder(tmp_path: Path) -> None:
 def test_bad_file_suffix(tmp_path: Path) -> None:
     path = _write(tmp_path, "name: x\n", "domain.txt")
     assert "unknown domain" in _error(path)
+
+
+def _thumbnail(image: Image.Image | np.ndarray) -> np.ndarray:
+    """16 x 16 grey, zero mean, unit norm: a near-duplicate test that survives resizing."""
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    grey = np.asarray(picture.convert("L").resize((16, 16), Image.Resampling.BILINEAR), float)
+    grey -= grey.mean()
+    return grey.ravel() / max(float(np.linalg.norm(grey)), 1e-9)
+
+
+def test_photo_randomization_is_randomized_with_held_out_photographs() -> None:
+    """examples/photo_randomization: `randomized` plus a folder of photographs, none of which
+    (not even resized or re-encoded) is one of the photographs of target or otherbin."""
+    from rcan.sim.textures import folder_images, load_photo
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    photo = load_domain(str(examples / "photo_randomization" / "domain.yaml"))
+    randomized, target = load_domain("randomized"), load_domain("target")
+    other = load_domain(str(examples / "otherbin" / "domain.yaml"))
+    for section in ("lighting", "camera", "effects", "dynamics"):
+        assert getattr(photo, section) == getattr(randomized, section)
+    for group in SURFACE_GROUPS:
+        mine, base = getattr(photo.textures, group), getattr(randomized.textures, group)
+        assert mine.kinds == base.kinds and mine.photos == []
+        assert [Path(f).name for f in mine.folders] == ["photos"]
+        assert mine.image_probability == 0.5
+    ours = [_thumbnail(Image.open(p)) for p in folder_images(photo.textures.table.folders[0])]
+    assert len(ours) >= 15
+    held_out = {name for g in SURFACE_GROUPS for name in getattr(target.textures, g).photos}
+    theirs = [_thumbnail(load_photo(name)) for name in sorted(held_out)]
+    for g in SURFACE_GROUPS:
+        for folder in getattr(other.textures, g).folders:
+            theirs += [_thumbnail(Image.open(p)) for p in folder_images(folder)]
+    similarity = np.array(ours) @ np.array(theirs).T
+    assert similarity.max() < 0.9, "a training photograph is (nearly) a held-out one"
