@@ -56,3 +56,26 @@ def test_natural_randomization_rows_are_its_curves() -> None:
     combo = json.loads((VARIANTS / "mask5_iou_lr1e-3" / "config.json").read_text())
     assert natural["data"] == "runs/data/translator_train_natural"
     assert natural["model"] == combo["model"] and natural["seed"] == combo["seed"]
+
+
+def test_photo_randomization_rows_are_its_curve() -> None:
+    """The README's photograph table quotes the run's evaluation curve beside the same recipe on
+    `randomized`, and the two runs differ only in their training data."""
+    readme = (RESULTS / "README.md").read_text()
+    photo_dir = VARIANTS / "photo_randomization"
+    curve = json.loads((photo_dir / "eval_curve.json").read_text())
+    combo = json.loads((VARIANTS / "mask5_iou_lr1e-3" / "eval_curve.json").read_text())
+    assert curve, "no evaluation recorded"
+    for point in curve:
+        base = next((p for p in combo if p["step"] == point["step"]), None)
+        if base is None:
+            continue
+        for label, p in (("`randomized` (`mask5_iou_lr1e-3`)", base),
+                         ("`photo_randomization`", point)):
+            r, t = p["randomized"], p["target"]
+            assert (f"| {label} | {point['step']:,} | {r['object_iou']:.3f} / "
+                    f"{t['object_iou']:.3f} | {r['miou']:.3f} / {t['miou']:.3f} |") in readme
+    photo = json.loads((photo_dir / "config.json").read_text())
+    config = json.loads((VARIANTS / "mask5_iou_lr1e-3" / "config.json").read_text())
+    assert photo["data"] == "runs/data/translator_train_photo"
+    assert photo["model"] == config["model"] and photo["seed"] == config["seed"]
