@@ -17,7 +17,7 @@ import matplotlib
 import numpy as np
 import pybullet_data
 import skimage
-from PIL import Image, ImageSequence
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 SIDE = 256
@@ -38,15 +38,8 @@ FILES = {
     "horse": SKIMAGE / "horse.png",
     "phantom": SKIMAGE / "phantom.png",
     "mpl_logo": MPL / "logo2.png",
+    "no_time_for_that": SKIMAGE / "no_time_for_that_tiny.gif",  # its first frame
 }
-
-
-def _frames(path: Path, count: int) -> list[Image.Image]:
-    """``count`` frames spread over a multi-frame GIF or TIFF."""
-    with Image.open(path) as image:
-        frames = [f.convert("RGB") for f in ImageSequence.Iterator(image)]
-    picks = np.linspace(0, len(frames) - 1, count).round().astype(int)
-    return [frames[i] for i in sorted(set(picks))]
 
 
 def _faces() -> Image.Image:
@@ -79,7 +72,6 @@ def images() -> dict[str, Image.Image]:
     for name, path in FILES.items():
         with Image.open(path) as image:
             out[name] = image.convert("RGB")
-    out["no_time_for_that"] = _frames(SKIMAGE / "no_time_for_that_tiny.gif", 1)[0]
     out["faces"] = _faces()
     topo = np.load(MPL / "topobathy.npz")["topo"]
     out["topobathy"] = _colormapped(topo, "terrain")
