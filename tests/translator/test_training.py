@@ -16,7 +16,12 @@ from rcan.translator.data import load_paired
 from rcan.translator.evaluate import EvaluateTranslatorConfig, evaluate_translator
 from rcan.translator.model import Batch, ModelConfig, TranslatorModel
 from rcan.translator.networks import DiscriminatorConfig, GeneratorConfig
-from rcan.translator.train import TrainTranslatorConfig, evaluate, train_translator
+from rcan.translator.train import (
+    TrainTranslatorConfig,
+    append_to_curve,
+    evaluate,
+    train_translator,
+)
 
 
 def _tiny_model() -> ModelConfig:
@@ -78,6 +83,38 @@ def test_resume_after_a_kill_is_exact(paired: Path, tmp_path: Path) -> None:
     assert (straight / "tb").is_dir()
     exported = json.loads((straight / "translator" / "config.json").read_text())
     assert exported["trained"]["steps"] == 4
+
+
+def test_eval_curve_keeps_every_evaluation_once_across_a_resume(
+    paired: Path, tmp_path: Path
+) -> None:
+    def config(out: Path, steps: int) -> TrainTranslatorConfig:
+        c = _config(paired, out, steps)
+        c.eval_every = 2
+        return c
+
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    train_translator(config(straight, 6))
+    train_translator(config(resumed, 4))  # "killed" after the evaluation at step 4 ...
+    append_to_curve(resumed / "eval_curve.json", {"step": 5, "stale": {}})  # ... and one more
+    train_translator(config(resumed, 6))
+    a = json.loads((straight / "eval_curve.json").read_text())
+    b = json.loads((resumed / "eval_curve.json").read_text())
+    assert [e["step"] for e in a] == [e["step"] for e in b] == [2, 4, 6]
+    assert a == b
+    assert b[-1] == json.loads((resumed / "metrics.json").read_text())
+
+
+def test_append_to_curve_replaces_steps_at_or_after_the_new_one(tmp_path: Path) -> None:
+    path = tmp_path / "eval_curve.json"
+    for step in (1, 2, 3):
+        append_to_curve(path, {"step": step, "value": step})
+    curve = append_to_curve(path, {"step": 2, "value": 20})
+    assert curve == [{"step": 1, "value": 1}, {"step": 2, "value": 20}]
+    assert json.loads(path.read_text()) == curve
+    path.write_text("{}")
+    with pytest.raises(RcanError, match="eval_curve.json: expected a JSON list"):
+        append_to_curve(path, {"step": 4})
 
 
 def test_changed_model_refuses_to_resume(paired: Path, tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ optimiser moments, RNG state, and the batch order (a function of the step alone)
 
 Outputs in ``OUT``: ``config.json`` (these settings), ``tb/`` (TensorBoard scalars and image
 grids), ``checkpoint/`` (latest, for resuming), ``translator/`` (the exported generator:
-``generator.safetensors`` + ``config.json``), ``metrics.json`` and ``grid_<domain>.png`` for
-each evaluation set.
+``generator.safetensors`` + ``config.json``), ``metrics.json`` (the latest evaluation),
+``eval_curve.json`` (every evaluation so far, by step) and ``grid_<domain>.png`` for each
+evaluation set.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from rcan.common.checkpoint import (
     load_tensors,
     save_checkpoint,
 )
-from rcan.common.io import save_run_config, to_jsonable, write_json
+from rcan.common.io import read_json, save_run_config, to_jsonable, write_json
 from rcan.sim.show import colorize_depth, colorize_mask, write_grid
 from rcan.translator.data import PairedArrays, batch_indices, load_paired
 from rcan.translator.inference import Translator
@@ -106,6 +107,7 @@ def train_translator(config: TrainTranslatorConfig) -> dict[str, Any]:
     if (out / "checkpoint").is_dir():
         state = _restore(model, out / "checkpoint")
         print(f"resuming from step {state['step']}")
+        trim_curve(out / "eval_curve.json", int(state["step"]))
 
     writer = SummaryWriter(str(out / "tb"))
     start_step, started = int(state["step"]), time.perf_counter()
@@ -171,7 +173,8 @@ def evaluate_and_report(
     step: int,
     writer: SummaryWriter | None = None,
 ) -> dict[str, Any]:
-    """Evaluate on every held-out set; write ``metrics.json`` and ``grid_<name>.png``."""
+    """Evaluate on every held-out set; write ``metrics.json`` and ``grid_<name>.png``, and
+    add the result to ``eval_curve.json`` (see :func:`append_to_curve`)."""
     translator = Translator(model.generator, model.device)
     result: dict[str, Any] = {"step": step}
     for name, data in evals.items():
@@ -181,7 +184,32 @@ def evaluate_and_report(
             for key in ("psnr", "miou", "object_iou", "depth_rmse"):
                 writer.add_scalar(f"eval_{name}/{key}", result[name][key], step)
     write_json(out / "metrics.json", result)
+    append_to_curve(out / "eval_curve.json", result)
     return result
+
+
+def append_to_curve(path: Path, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Add one evaluation (``{"step": ..., <set>: {...}}``) to the list in ``path``, in place
+    of any entry at or after its step (re-evaluating a step replaces it)."""
+    curve = trim_curve(path, int(result["step"]) - 1)
+    curve.append(result)
+    write_json(path, curve)
+    return curve
+
+
+def trim_curve(path: Path, last_step: int) -> list[dict[str, Any]]:
+    """Drop the entries of ``path`` after ``last_step`` and return the rest.
+
+    A run killed between a checkpoint and its next one resumes from the checkpoint and trains
+    those steps again (exactly), so evaluations recorded after it are redone, not kept twice.
+    """
+    if not path.exists():
+        return []
+    curve = read_json(path, list)
+    kept = [entry for entry in curve if int(entry["step"]) <= last_step]
+    if len(kept) < len(curve):
+        write_json(path, kept)
+    return kept
 
 
 def grid_rows(translator: Translator, data: PairedArrays, rows: int) -> np.ndarray:
@@ -242,4 +270,6 @@ def _restore(model: TranslatorModel, folder: Path) -> dict[str, Any]:
     return load_json(folder, "state")
 
 
-__all__ = ["TrainTranslatorConfig", "evaluate", "export", "train_translator"]
+__all__ = [
+    "TrainTranslatorConfig", "append_to_curve", "evaluate", "export", "train_translator",
+]
