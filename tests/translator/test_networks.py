@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from rcan.common.errors import RcanError
 from rcan.translator.networks import (
     DiscriminatorConfig,
     GeneratorConfig,
@@ -13,15 +14,28 @@ from rcan.translator.networks import (
 )
 
 
-@pytest.mark.parametrize("stem", [0, 8])
+@pytest.mark.parametrize(("stem", "decoder_convs"), [(0, 1), (8, 1), (0, 2)])
 @pytest.mark.parametrize("size", [(64, 64), (48, 80)])
-def test_generator_heads_have_input_resolution(size: tuple[int, int], stem: int) -> None:
-    g = UNetGenerator(GeneratorConfig(base_channels=8, depth=4, stem_channels=stem))
+def test_generator_heads_have_input_resolution(
+    size: tuple[int, int], stem: int, decoder_convs: int
+) -> None:
+    g = UNetGenerator(GeneratorConfig(base_channels=8, depth=4, stem_channels=stem,
+                                      decoder_convs=decoder_convs))
     out = g(torch.randn(2, 3, *size))
     assert out.rgb.shape == (2, 3, *size)
     assert out.mask_logits.shape == (2, 6, *size)
     assert out.depth.shape == (2, 1, *size)
     assert out.rgb.abs().max() <= 1.0
+
+
+def test_decoder_convs_add_a_convolution_per_level_and_one_keeps_pix2pix_weights() -> None:
+    one = UNetGenerator(GeneratorConfig(base_channels=8, depth=3))
+    two = UNetGenerator(GeneratorConfig(base_channels=8, depth=3, decoder_convs=2))
+    extra = {k for k in two.state_dict() if k not in one.state_dict()}
+    assert len([k for k in extra if k.endswith("weight") and two.state_dict()[k].dim() == 4]) == 3
+    assert set(one.state_dict()) < set(two.state_dict())  # old checkpoints keep their names
+    with pytest.raises(RcanError, match="decoder_convs must be >= 1"):
+        UNetGenerator(GeneratorConfig(decoder_convs=0))
 
 
 def test_eval_equals_train_without_dropout() -> None:

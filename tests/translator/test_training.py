@@ -113,7 +113,7 @@ def test_append_to_curve_replaces_steps_at_or_after_the_new_one(tmp_path: Path) 
     assert curve == [{"step": 1, "value": 1}, {"step": 2, "value": 20}]
     assert json.loads(path.read_text()) == curve
     path.write_text("{}")
-    with pytest.raises(RcanError, match="eval_curve.json: expected a JSON list"):
+    with pytest.raises(RcanError, match=r"eval_curve\.json: expected a JSON list"):
         append_to_curve(path, {"step": 4})
 
 

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rcan.common.errors import RcanError
 from rcan.sim.render import CLASS_NAMES
 
 #: Depth is predicted normalised: metres = DEPTH_MEAN + DEPTH_SCALE * output.
@@ -51,6 +52,9 @@ class GeneratorConfig:
     """Width of two 3x3 convolutions at full resolution whose features are the outermost skip;
     0: the raw image is that skip (pix2pix). At 64 x 64 an object covers a few dozen pixels, so
     its outline needs features computed before the first downsampling."""
+    decoder_convs: int = 1
+    """3x3 convolutions per decoder level (pix2pix: 1; a segmentation U-Net: 2). With one, the
+    full-resolution mask is drawn by a single convolution over upsampled features and the image."""
 
 
 @dataclass
@@ -94,14 +98,19 @@ class _Stem(nn.Sequential):
 
 
 class _Up(nn.Module):
-    def __init__(self, cin: int, cskip: int, cout: int, norm: str, dropout: float) -> None:
+    def __init__(self, cin: int, cskip: int, cout: int, norm: str, dropout: float,
+                 convs: int) -> None:
         super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(cin + cskip, cout, 3, padding=1, bias=norm == "none"),
-            _norm(norm, cout),
-            nn.ReLU(inplace=True),
-            nn.Dropout2d(dropout) if dropout > 0 else nn.Identity(),
-        )
+        layers: list[nn.Module] = []
+        for i in range(convs):
+            layers += [
+                nn.Conv2d(cin + cskip if i == 0 else cout, cout, 3, padding=1,
+                          bias=norm == "none"),
+                _norm(norm, cout),
+                nn.ReLU(inplace=True),
+            ]
+        layers.append(nn.Dropout2d(dropout) if dropout > 0 else nn.Identity())
+        self.conv = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
@@ -125,6 +134,8 @@ class UNetGenerator(nn.Module):
 
     def __init__(self, config: GeneratorConfig) -> None:
         super().__init__()
+        if config.decoder_convs < 1:
+            raise RcanError(f"generator.decoder_convs must be >= 1, got {config.decoder_convs}")
         self.config = config
         widths = [
             min(config.base_channels * 2**i, config.max_channels) for i in range(config.depth)
@@ -141,7 +152,7 @@ class UNetGenerator(nn.Module):
         for i in reversed(range(config.depth)):
             cout = widths[i - 1] if i > 0 else config.base_channels
             drop = config.dropout if i >= config.depth - 3 and i > 0 else 0.0
-            self.ups.append(_Up(cin, skips[i], cout, config.norm, drop))
+            self.ups.append(_Up(cin, skips[i], cout, config.norm, drop, config.decoder_convs))
             cin = cout
         self.rgb = nn.Conv2d(cin, 3, 1)
         self.mask = nn.Conv2d(cin, config.num_classes, 1)
