@@ -326,7 +326,12 @@ def test_bad_action_raises(env: GraspEnv, bad: np.ndarray) -> None:
     env.reset(seed=0)
     with pytest.raises(RcanError) as info:
         env.step(bad)
-    assert "\n" not in str(info.value) and "shape" in str(info.value)
+    # The message names what is wrong: the shape, or the non-finite values.
+    wrong = "shape" if bad.shape != (7,) else "finite"
+    assert "\n" not in str(info.value) and wrong in str(info.value)
+    if wrong == "finite":
+        assert "shape" not in str(info.value) and ("nan" in str(info.value)
+                                                   or "inf" in str(info.value))
 
 
 def test_step_before_reset_raises() -> None:

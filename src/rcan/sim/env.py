@@ -253,11 +253,13 @@ class GraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         if self.world is None:
             raise RcanError("GraspEnv.step called before reset")
         action = np.asarray(action, dtype=np.float32)
-        if action.shape != (ACTION_DIM,) or not np.all(np.isfinite(action)):
+        if action.shape != (ACTION_DIM,):
             raise RcanError(
-                f"GraspEnv.step: action must be a finite float vector of shape ({ACTION_DIM},), "
+                f"GraspEnv.step: action must be a float vector of shape ({ACTION_DIM},), "
                 f"got shape {action.shape}"
             )
+        if not np.all(np.isfinite(action)):
+            raise RcanError(f"GraspEnv.step: action must be finite, got {action.tolist()}")
         cfg, world, robot = self.config, self.world, self.world.robot
         action = np.clip(action, self.action_space.low, self.action_space.high)
         move = action[:3].astype(np.float64)
