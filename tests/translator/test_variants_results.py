@@ -79,3 +79,20 @@ def test_photo_randomization_rows_are_its_curve() -> None:
     config = json.loads((VARIANTS / "mask5_iou_lr1e-3" / "config.json").read_text())
     assert photo["data"] == "runs/data/translator_train_photo"
     assert photo["model"] == config["model"] and photo["seed"] == config["seed"]
+
+
+def test_decoder_and_ceiling_table_is_quoted_and_runs_differ_as_named(load_script) -> None:
+    """The README quotes the curves' table; the decoder run is the photo run with two decoder
+    convolutions, and the ceiling run is that recipe trained on target pairs (train objects)."""
+    curves = load_script(VARIANTS / "curves.py")
+    assert curves.table() in (RESULTS / "README.md").read_text()
+    photo = json.loads((VARIANTS / "photo_randomization" / "config.json").read_text())
+    decoder = json.loads((VARIANTS / "decoder_convs2" / "config.json").read_text())
+    ceiling = json.loads((VARIANTS / "target_trained" / "config.json").read_text())
+    two = {**photo["model"], "generator": {**photo["model"]["generator"], "decoder_convs": 2}}
+    assert decoder["model"] == two and decoder["data"] == photo["data"]
+    assert ceiling["model"] == two and ceiling["data"] == "runs/data/translator_train_target"
+    assert photo["seed"] == decoder["seed"] == ceiling["seed"] == 0
+    for run in curves.curves().values():
+        assert all(p["target"]["images"] == p["randomized"]["images"] == 1024
+                   for p in run.values())
