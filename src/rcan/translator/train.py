@@ -191,25 +191,25 @@ def evaluate_and_report(
 def append_to_curve(path: Path, result: dict[str, Any]) -> list[dict[str, Any]]:
     """Add one evaluation (``{"step": ..., <set>: {...}}``) to the list in ``path``, in place
     of any entry at or after its step (re-evaluating a step replaces it)."""
-    curve = trim_curve(path, int(result["step"]) - 1)
-    curve.append(result)
+    curve = [*_curve_until(path, int(result["step"]) - 1), result]
     write_json(path, curve)
     return curve
 
 
-def trim_curve(path: Path, last_step: int) -> list[dict[str, Any]]:
-    """Drop the entries of ``path`` after ``last_step`` and return the rest.
+def trim_curve(path: Path, last_step: int) -> None:
+    """Drop the entries of ``path`` after ``last_step``.
 
     A run killed between a checkpoint and its next one resumes from the checkpoint and trains
     those steps again (exactly), so evaluations recorded after it are redone, not kept twice.
     """
-    if not path.exists():
-        return []
-    curve = read_json(path, list)
-    kept = [entry for entry in curve if int(entry["step"]) <= last_step]
-    if len(kept) < len(curve):
-        write_json(path, kept)
-    return kept
+    if path.exists():
+        write_json(path, _curve_until(path, last_step))
+
+
+def _curve_until(path: Path, last_step: int) -> list[dict[str, Any]]:
+    """The entries of the curve in ``path`` (none if it is missing) up to ``last_step``."""
+    curve = read_json(path, list) if path.exists() else []
+    return [entry for entry in curve if int(entry["step"]) <= last_step]
 
 
 def grid_rows(translator: Translator, data: PairedArrays, rows: int) -> np.ndarray:
@@ -272,4 +272,5 @@ def _restore(model: TranslatorModel, folder: Path) -> dict[str, Any]:
 
 __all__ = [
     "TrainTranslatorConfig", "append_to_curve", "evaluate", "export", "train_translator",
+    "trim_curve",
 ]
